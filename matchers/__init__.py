@@ -1,0 +1,1 @@
+"""The matcher chain. Pure: matchers read a candidate view and return proposals."""

@@ -1,0 +1,1 @@
+"""Bank files in, normalised statements out. Pure: no database, no network."""

@@ -1,0 +1,113 @@
+"""Declarative base, naming convention and the column types shared by every table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, MetaData, Numeric, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints: migrations can drop and alter them by name on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_SCALE = 4  # four decimals hold every ISO 4217 minor unit and a discount's fraction of a cent
+_FACTOR = Decimal(10) ** _SCALE
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact money in every backend.
+
+    PostgreSQL stores NUMERIC(19, 4). SQLite has no exact decimal type (its NUMERIC is a
+    float), so there the amount is an integer count of 1/10,000ths: comparisons and SUM()
+    stay exact in SQL and the value comes back as a Decimal.
+    """
+
+    impl = Numeric(19, _SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(19, _SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("Money column refuses float")
+        value = Decimal(value)
+        if dialect.name == "sqlite":
+            return int((value * _FACTOR).to_integral_value())
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / _FACTOR).quantize(Decimal(1).scaleb(-_SCALE))
+        return Decimal(value)
+
+
+class Rate(TypeDecorator[Decimal]):
+    """A fraction such as a discount rate (0.02), stored exactly like Money with 6 decimals."""
+
+    impl = Numeric(12, 6)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(12, 6, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("Rate column refuses float")
+        if dialect.name == "sqlite":
+            return int((Decimal(value) * 1_000_000).to_integral_value())
+        return Decimal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / 1_000_000).normalize()
+        return Decimal(value).normalize()
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps are stored in UTC and always come back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: use reconciler.db.base.utcnow()")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -1,0 +1,1 @@
+"""Tables of the jobs slice (scheduler history, leader lock)."""

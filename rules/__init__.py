@@ -1,0 +1,1 @@
+"""Business rules as data and pure functions: tolerances, thresholds, dunning plans."""
