@@ -147,6 +147,8 @@ class DunningSettings:
     plans_file: str | None = None  # TOML; default: the built-in plans
     minimum_amount: Decimal = Decimal("10.00")
     email_from: str = "receivables@example.com"
+    sender_name: str = "Accounts Receivable"
+    creditor_iban: str = ""  # the account customers are asked to pay into
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_username: str | None = None

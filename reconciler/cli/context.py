@@ -54,7 +54,8 @@ class CommandGroups:
         if name not in self._groups:
             helps = {"import": "import master data or bank files", "audit": "the audit journal",
                      "user": "web users", "export": "exports for the ERP and scripts",
-                     "dunning": "collections: the dunning run", "jobs": "scheduled jobs"}
+                     "dunning": "collections: the dunning run", "jobs": "scheduled jobs",
+                     "dispute": "disputes on open items", "promise": "promises to pay"}
             parser = self.top.add_parser(name, help=help or helps.get(name, name))
             self._groups[name] = parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND",
                                                        required=True)
