@@ -1,0 +1,317 @@
+"""One CAMT `Ntry` (entry) -> its transactions.
+
+An entry is one booking on the account. A batch entry (a collective booking of, say, 40 SEPA
+direct debits) carries one `TxDtls` per underlying payment; each becomes its own Transaction,
+because each settles its own invoice. The balance check still adds up entries, so every part
+of a batch remembers the entry amount (`extra["entry_amount"]`) and where the entry is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from lxml import etree
+
+from parsers.camt.fields import Element, Reader, date_choice, parse_amount, signed, where
+from parsers.camt.reference import check_reference
+from reconciler.domain.bank import Charges, EntryStatus, FxDetails, Transaction
+from reconciler.domain.common import Diagnostic, Severity
+from reconciler.errors import ParseError
+from reconciler.money import ZERO
+
+_STATUS = {"BOOK": EntryStatus.BOOKED, "PDNG": EntryStatus.PENDING, "INFO": EntryStatus.INFO,
+           # .08+: FUTR is a booking announced for a later date: not on the ledger yet.
+           "FUTR": EntryStatus.PENDING}
+_NOT_PROVIDED = "NOTPROVIDED"  # SEPA's placeholder when the payer gave no end-to-end id
+
+
+@dataclass(frozen=True, slots=True)
+class EntryContext:
+    filename: str
+    path: str  # XPath-like place of the entry, "/Document/BkToCstmrStmt/Stmt[1]/Ntry[3]"
+    account_currency: str
+    derived_reference: str  # stable id for entries the bank gave no reference for
+    keep_raw: bool = True
+
+
+def read_entry(r: Reader, ntry: Element, ctx: EntryContext
+               ) -> tuple[list[Transaction], list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    place = where(ctx.filename, ctx.path, ntry)
+    details = _details_with_paths(r, ntry, ctx.path)
+    amount_el = r.find(ntry, "Amt")
+    if amount_el is None:
+        # Seen at PostFinance: an entry that only states its amount in its TxDtls.
+        currency, amount = _amount_from_details(r, details, ctx.account_currency, place)
+        diagnostics.append(Diagnostic(Severity.WARNING,
+                                      "entry has no Amt: amount taken from its TxDtls", place,
+                                      "entry-without-amount"))
+    else:
+        indicator = r.text(ntry, "CdtDbtInd")
+        if indicator not in ("CRDT", "DBIT"):
+            raise ParseError(f"entry CdtDbtInd must be CRDT or DBIT, not {indicator!r}",
+                             where=place)
+        currency = amount_el.get("Ccy") or ctx.account_currency
+        amount = signed(parse_amount(amount_el, place), indicator)
+    status = _status(r, ntry, place, diagnostics)
+    booking_date, bad_booking = date_choice(r, ntry, "BookgDt")
+    value_date, bad_value = date_choice(r, ntry, "ValDt")
+    if bad_booking or bad_value:
+        diagnostics.append(Diagnostic(Severity.WARNING, "unreadable booking or value date",
+                                      place, "bad-date"))
+    account_servicer_ref = r.text(ntry, "AcctSvcrRef")
+    entry_reference = account_servicer_ref or r.text(ntry, "NtryRef")
+    base = Transaction(
+        amount=amount, currency=currency, booking_date=booking_date, value_date=value_date,
+        bank_reference=account_servicer_ref or entry_reference or ctx.derived_reference,
+        bank_transaction_code=bank_transaction_code(r, ntry),
+        entry_reference=entry_reference, status=status,
+        charges=charges(r, ntry, currency, place),
+        is_reversal=(r.text(ntry, "RvslInd") or "").lower() in ("true", "1"),
+        source_line=ctx.path,
+        raw=etree.tostring(ntry, encoding="unicode", with_tail=False) if ctx.keep_raw else None,
+        extra=tuple(_pairs(("additional_entry_info", r.text(ntry, "AddtlNtryInf")),
+                           ("bank_reference_derived", None if entry_reference else "true"))),
+    )
+    if not details:
+        return [base], diagnostics
+    if len(details) == 1:
+        element, path = details[0]
+        return [_detail(r, element, base, path, ctx, diagnostics, own_amount=False,
+                        fallback_ref=base.bank_reference,
+                        fallback_is_bank_given=entry_reference is not None)], diagnostics
+    if any(_detail_amount_element(r, element, currency) is None for element, _ in details):
+        diagnostics.append(Diagnostic(
+            Severity.WARNING,
+            f"batch entry with {len(details)} TxDtls that do not all give an amount: "
+            "kept as one transaction", place, "batch-without-amounts"))
+        element, path = details[0]
+        return [_detail(r, element, base, path, ctx, diagnostics, own_amount=False,
+                        fallback_ref=base.bank_reference,
+                        fallback_is_bank_given=entry_reference is not None)], diagnostics
+    batch_ref = entry_reference or ctx.derived_reference
+    parts = [
+        _detail(r, element, base, path, ctx, diagnostics, own_amount=True,
+                fallback_ref=f"{batch_ref}/{n}")
+        for n, (element, path) in enumerate(details, start=1)
+    ]
+    foreign = sorted({p.currency for p in parts} - {currency})
+    parts_sum = sum((p.amount for p in parts), ZERO)
+    if foreign:
+        diagnostics.append(Diagnostic(
+            Severity.WARNING, f"batch entry in {currency} has TxDtls amounts in "
+            f"{', '.join(foreign)}", place, "batch-mismatch"))
+    elif parts_sum != amount:
+        diagnostics.append(Diagnostic(
+            Severity.WARNING,
+            f"batch entry amount {amount} {currency} differs from the sum of its "
+            f"{len(parts)} TxDtls ({parts_sum})", place, "batch-mismatch"))
+    return parts, diagnostics
+
+
+def _details_with_paths(r: Reader, ntry: Element, entry_path: str) -> list[tuple[Element, str]]:
+    groups = r.findall(ntry, "NtryDtls")
+    result: list[tuple[Element, str]] = []
+    for k, group in enumerate(groups, start=1):
+        group_path = f"{entry_path}/NtryDtls" + (f"[{k}]" if len(groups) > 1 else "")
+        for n, detail in enumerate(r.findall(group, "TxDtls"), start=1):
+            result.append((detail, f"{group_path}/TxDtls[{n}]"))
+    return result
+
+
+def _amount_from_details(r: Reader, details: list[tuple[Element, str]], account_currency: str,
+                         place: str) -> tuple[str, Decimal]:
+    total = ZERO
+    currency = None
+    for element, _ in details:
+        amount_el = _detail_amount_element(r, element, account_currency)
+        indicator = r.text(element, "CdtDbtInd")
+        if amount_el is None or indicator not in ("CRDT", "DBIT"):
+            raise ParseError("entry has no Amt/CdtDbtInd, nor do all its TxDtls", where=place)
+        currency = currency or amount_el.get("Ccy")
+        total += signed(parse_amount(amount_el, place), indicator)
+    if currency is None and not details:
+        raise ParseError("entry has no Amt", where=place)
+    return currency or account_currency, total
+
+
+def _detail_amount_element(r: Reader, tx: Element, currency: str) -> Element | None:
+    """The TxDtls amount in the account currency: `Amt` (.04+) or `AmtDtls/TxAmt/Amt`."""
+    candidates = [e for e in (r.find(tx, "Amt"), r.find(tx, "AmtDtls/TxAmt/Amt")) if e is not None]
+    for element in candidates:
+        if element.get("Ccy") in (None, currency):
+            return element
+    return candidates[0] if candidates else None
+
+
+def _detail(r: Reader, tx: Element, base: Transaction, path: str, ctx: EntryContext,
+            diagnostics: list[Diagnostic], *, own_amount: bool, fallback_ref: str | None,
+            fallback_is_bank_given: bool = False) -> Transaction:
+    """One TxDtls. `fallback_ref` serves when it has no `Refs/AcctSvcrRef` of its own."""
+    place = where(ctx.filename, path, tx)
+    amount, currency = base.amount, base.currency
+    extra = list(base.extra)
+    if own_amount:
+        amount_el = _detail_amount_element(r, tx, base.currency)
+        if amount_el is None:  # guarded by the caller
+            raise ParseError("TxDtls has no amount", where=place)
+        indicator = r.text(tx, "CdtDbtInd") or ("DBIT" if base.amount < ZERO else "CRDT")
+        amount = signed(parse_amount(amount_el, place), indicator)
+        currency = amount_el.get("Ccy") or base.currency
+        extra += [("entry_amount", f"{base.amount:f}"), ("entry_path", base.source_line or "")]
+    refs_ref = r.text(tx, "Refs/AcctSvcrRef")
+    end_to_end = r.text(tx, "Refs/EndToEndId")
+    if end_to_end == _NOT_PROVIDED:
+        end_to_end = None
+    is_credit = amount > ZERO or (amount == ZERO and base.amount >= ZERO)
+    name, iban, bic, ultimate = _counterparty(r, tx, is_credit)
+    creditor_ref, remittance = _remittance(r, tx, place, diagnostics)
+    detail_charges = charges(r, tx, currency, place) if r.find(tx, "Chrgs") is not None else None
+    extra += _pairs(
+        ("transaction_id", r.text(tx, "Refs/TxId")),
+        ("instruction_id", r.text(tx, "Refs/InstrId")),
+        ("payment_information_id", r.text(tx, "Refs/PmtInfId")),
+        ("uetr", r.text(tx, "Refs/UETR")),
+        ("additional_transaction_info", r.text(tx, "AddtlTxInf")),
+        ("return_additional_info", r.text(tx, "RtrInf/AddtlInf")),
+        ("creditor_id", r.first_text(tx, "RltdPties/Cdtr/Id/PrvtId/Othr/Id",
+                                     "RltdPties/Cdtr/Pty/Id/PrvtId/Othr/Id")),
+    )
+    extra = [(k, v) for k, v in extra if k != "bank_reference_derived"]
+    if refs_ref is None and not fallback_is_bank_given:
+        extra.append(("bank_reference_derived", "true"))
+    return Transaction(
+        amount=amount, currency=currency, booking_date=base.booking_date,
+        value_date=base.value_date,
+        bank_reference=refs_ref or fallback_ref,
+        end_to_end_id=end_to_end,
+        counterparty_name=name, counterparty_iban=iban, counterparty_bic=bic,
+        ultimate_debtor=ultimate,
+        creditor_reference=creditor_ref, remittance_text=remittance,
+        bank_transaction_code=bank_transaction_code(r, tx) or base.bank_transaction_code,
+        entry_reference=base.entry_reference, status=base.status,
+        return_reason=r.first_text(tx, "RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry"),
+        charges=detail_charges if detail_charges is not None else (
+            None if own_amount else base.charges),
+        fx=_fx(r, tx, currency, place),
+        mandate_reference=r.text(tx, "Refs/MndtId"),
+        purpose_code=r.first_text(tx, "Purp/Cd", "Purp/Prtry"),
+        is_reversal=base.is_reversal, source_line=path, raw=base.raw, extra=tuple(extra),
+    )
+
+
+def _counterparty(r: Reader, tx: Element, is_credit: bool
+                  ) -> tuple[str | None, str | None, str | None, str | None]:
+    """Name, account, BIC and ultimate party of the other side: the payer (debtor) of a
+    credit, the payee (creditor) of a debit. When the bank only filled the other side (some
+    returns do), that side is used."""
+    sides = ("Dbtr", "Cdtr") if is_credit else ("Cdtr", "Dbtr")
+    for side in sides:
+        name = r.first_text(tx, f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm")
+        account = r.first_text(tx, f"RltdPties/{side}Acct/Id/IBAN",
+                               f"RltdPties/{side}Acct/Id/Othr/Id")
+        bic = r.first_text(tx, f"RltdAgts/{side}Agt/FinInstnId/BIC",
+                           f"RltdAgts/{side}Agt/FinInstnId/BICFI")
+        ultimate = r.first_text(tx, f"RltdPties/Ultmt{side}/Nm", f"RltdPties/Ultmt{side}/Pty/Nm")
+        if name or account or bic or ultimate:
+            return name, account, bic, ultimate
+    return None, None, None, None
+
+
+def _remittance(r: Reader, tx: Element, place: str, diagnostics: list[Diagnostic]
+                ) -> tuple[str | None, str | None]:
+    texts = [t.strip() for t in (e.text for e in r.findall(tx, "RmtInf/Ustrd")) if t and t.strip()]
+    creditor_ref: str | None = None
+    for strd in r.findall(tx, "RmtInf/Strd"):
+        ref = r.text(strd, "CdtrRefInf/Ref")
+        if ref is None:
+            continue
+        declared = r.first_text(strd, "CdtrRefInf/Tp/CdOrPrtry/Cd", "CdtrRefInf/Tp/CdOrPrtry/Prtry")
+        checked, problem = check_reference(ref, declared)
+        if problem:
+            diagnostics.append(Diagnostic(Severity.WARNING, problem, place,
+                                          "creditor-reference-invalid"))
+            texts.append(ref)  # still readable for a person or the fuzzy matcher
+        elif creditor_ref is None:
+            creditor_ref = checked
+    return creditor_ref, " ".join(texts) or None
+
+
+def _fx(r: Reader, tx: Element, currency: str, place: str) -> FxDetails | None:
+    """The payer's instructed amount before conversion, with the rate the bank applied."""
+    instructed = r.find(tx, "AmtDtls/InstdAmt/Amt")
+    if instructed is None:
+        return None
+    rate_text = r.first_text(tx, "AmtDtls/InstdAmt/CcyXchg/XchgRate",
+                             "AmtDtls/TxAmt/CcyXchg/XchgRate",
+                             "AmtDtls/CntrValAmt/CcyXchg/XchgRate")
+    original_currency = instructed.get("Ccy") or currency
+    if original_currency == currency and rate_text is None:
+        return None  # same currency, no conversion: nothing foreign about it
+    rate = parse_amount(_text_element(rate_text), place) if rate_text else None
+    return FxDetails(parse_amount(instructed, place), original_currency, rate)
+
+
+def _text_element(text: str) -> Element:
+    element = etree.Element("XchgRate")
+    element.text = text
+    return element
+
+
+def charges(r: Reader, parent: Element, currency: str, place: str) -> Charges | None:
+    """Bank charges on an entry or transaction. .02 repeats `Chrgs` with an `Amt` each; .04+
+    has one `Chrgs` with a total and `Rcrd` records. `ChrgInclInd` (default true) says the
+    charge was already deducted from the booked amount, as for most incoming SEPA payments."""
+    blocks = r.findall(parent, "Chrgs")
+    if not blocks:
+        return None
+    total_el = r.find(blocks[0], "TtlChrgsAndTaxAmt")
+    records = r.findall(blocks[0], "Rcrd") or blocks
+    amount_elements = [e for e in (r.find(rec, "Amt") for rec in records) if e is not None]
+    if total_el is not None:
+        amount, ccy = parse_amount(total_el, place), total_el.get("Ccy")
+    elif amount_elements:
+        amount = sum((parse_amount(e, place) for e in amount_elements), ZERO)
+        ccy = amount_elements[0].get("Ccy")
+    else:
+        return None
+    included = (r.text(records[0], "ChrgInclInd") or "true").lower() not in ("false", "0")
+    return Charges(amount=amount, currency=ccy or currency, included=included,
+                   bearer=r.text(records[0], "Br"))
+
+
+def bank_transaction_code(r: Reader, parent: Element) -> str | None:
+    """ISO domain/family/sub-family ('PMNT/RCDT/ESCT'), else the bank's proprietary code."""
+    domain = r.text(parent, "BkTxCd/Domn/Cd")
+    if domain:
+        family = r.text(parent, "BkTxCd/Domn/Fmly/Cd")
+        sub = r.text(parent, "BkTxCd/Domn/Fmly/SubFmlyCd")
+        return "/".join(p for p in (domain, family, sub) if p)
+    return r.text(parent, "BkTxCd/Prtry/Cd")
+
+
+def _status(r: Reader, ntry: Element, place: str, diagnostics: list[Diagnostic]) -> EntryStatus:
+    # Up to .07 `Sts` holds the code as text; from .08 it is `Sts/Cd` (or `Sts/Prtry`).
+    code = r.first_text(ntry, "Sts/Cd", "Sts/Prtry", "Sts")
+    if code is None:
+        return EntryStatus.BOOKED
+    status = _STATUS.get(code.upper())
+    if status is None:
+        diagnostics.append(Diagnostic(Severity.WARNING,
+                                      f"unknown entry status {code!r}, read as booked", place,
+                                      "unknown-status"))
+        return EntryStatus.BOOKED
+    return status
+
+
+def _pairs(*items: tuple[str, str | None]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in items if v is not None]
+
+
+def entry_amount_of(transaction: Transaction) -> Decimal | None:
+    """The whole entry's amount for a part of a batch entry, else None."""
+    for key, value in transaction.extra:
+        if key == "entry_amount":
+            return Decimal(value)
+    return None
