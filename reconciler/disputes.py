@@ -95,3 +95,46 @@ def _get(session: Session, dispute_id: int) -> DisputeRow:
 
 def open_disputed_item_ids(session: Session) -> set[int]:
     return set(session.scalars(select(DisputeRow.item_id).where(DisputeRow.status == "open")))
+
+
+# Words customers put in the remittance text when they pay short on purpose, by reason code.
+# A short payment whose text carries one of them is a dispute, not a bank charge.
+_REASON_WORDS: dict[str, tuple[str, ...]] = {
+    "pricing": ("price", "pricing", "preis", "prix", "prijs", "overcharg", "rabatt", "discount"),
+    "quantity": ("quantity", "menge", "quantite", "quantité", "aantal", "short delivery",
+                 "teillieferung", "missing items"),
+    "quality": ("damaged", "defect", "defekt", "beschädigt", "mangel", "quality", "qualität",
+                "qualite", "qualité", "kapot", "broken"),
+    "not_delivered": ("not delivered", "nicht geliefert", "non livré", "non livre",
+                      "niet geleverd", "not received"),
+    "duplicate_invoice": ("duplicate", "doppelt", "double facturation", "dubbel"),
+}
+
+
+def reason_from_text(text: str | None) -> str | None:
+    """The dispute reason a customer gave in the payment text, if any."""
+    lowered = (text or "").casefold()
+    for code, words in _REASON_WORDS.items():
+        if any(word in lowered for word in words):
+            return code
+    return None
+
+
+def open_from_short_payment(session: Session, item_id: int, shortfall: Decimal,
+                            remittance_text: str | None, *, transaction_id: int,
+                            actor: str) -> int | None:
+    """Open a dispute when a payment is short beyond tolerance and the customer said why.
+
+    Returns the dispute id, or None when the text gives no reason (then the shortfall is an
+    ordinary partial payment and the item stays in dunning for the rest).
+    """
+    code = reason_from_text(remittance_text)
+    if code is None:
+        return None
+    existing = session.scalar(select(DisputeRow.id).where(
+        DisputeRow.item_id == item_id, DisputeRow.status == "open"))
+    if existing is not None:
+        return existing
+    return open_dispute(session, item_id, code, actor=actor, amount=shortfall,
+                        transaction_id=transaction_id,
+                        note=f"short payment of {shortfall}: {(remittance_text or '')[:200]}")

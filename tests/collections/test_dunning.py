@@ -167,3 +167,21 @@ def test_broken_promise_raises_priority(db: Database, settings: Settings) -> Non
     report = run_dunning(db, settings, TODAY)
     assert report.actions[0].customer_id == "P1"
     assert report.actions[0].priority > report.actions[1].priority
+
+
+def test_short_payment_with_a_reason_opens_a_dispute(db: Database, settings: Settings) -> None:
+    from reconciler.disputes import open_from_short_payment, reason_from_text
+
+    assert reason_from_text("INV-1 abzgl. 50 EUR wegen beschädigter Ware") == "quality"
+    assert reason_from_text("INV-1 invoice payment") is None
+    with db.transaction() as s:
+        b.customer(s, "C1")
+        item_id = b.item(s, "INV-1", "C1", "500.00", due=days(-10)).id
+        tx = b.transaction(s, "450.00", value_date=days(-1))
+        assert open_from_short_payment(s, item_id, Decimal("50.00"), "INV-1 no reason",
+                                       transaction_id=tx.id, actor="matcher:x") is None
+        dispute_id = open_from_short_payment(s, item_id, Decimal("50.00"),
+                                             "INV-1 minus 50 price difference",
+                                             transaction_id=tx.id, actor="matcher:x")
+    assert dispute_id is not None
+    assert run_dunning(db, settings, TODAY).skip_counts()["dispute"] == 1
