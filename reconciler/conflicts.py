@@ -1,0 +1,139 @@
+"""Conflicts across bank lines: two payments may not both take the same item's last euro.
+
+Each matcher looks at one payment at a time, so two payments can each claim the same invoice
+(a customer who paid twice, a reference typed on the wrong transfer). The payments that
+compete for items form a graph: payments are nodes, an edge joins two payments whose
+proposals share an item. Each connected component is settled on its own: payments in order
+of their best confidence take their best proposal that still fits the items' remaining open
+amounts; a payment whose best proposal no longer fits falls back to its next one, or, when
+none fits, keeps its proposals as suggestions for a person. Precision first: a winner whose
+rival was about as sure as it was is not applied automatically either (`contested`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import networkx as nx
+
+from reconciler.domain import ItemKey, Proposal
+from reconciler.money import ZERO, format_amount
+
+# Two confidences closer than this cannot tell which payment an item belongs to.
+TIE_MARGIN = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What is left of one payment's proposals after the conflicts are settled.
+
+    `proposals[0]` (if any) is the one the rules may apply; the rest are alternatives.
+    `notes` explains, per proposal and in the same order, why it lost or what it won against.
+    `contested` forbids automatic application: a person decides.
+    """
+
+    proposals: tuple[Proposal, ...]
+    notes: tuple[str, ...]
+    contested: bool = False
+    contest_reason: str = ""
+
+
+def resolve(candidates: Mapping[int, Sequence[Proposal]],
+            open_amounts: Mapping[ItemKey, Decimal]) -> dict[int, Resolution]:
+    """Settle competing proposals; `candidates` maps payment id -> proposals, best first."""
+    wanted: dict[ItemKey, set[int]] = defaultdict(set)
+    for payment_id, proposals in candidates.items():
+        for proposal in proposals:
+            for key in proposal.item_keys:
+                wanted[key].add(payment_id)
+    graph = nx.Graph()
+    for payment_ids in wanted.values():
+        if len(payment_ids) > 1:
+            nx.add_path(graph, sorted(payment_ids))
+    result = {
+        payment_id: Resolution(tuple(proposals), ("",) * len(proposals))
+        for payment_id, proposals in candidates.items() if payment_id not in graph
+    }
+    for component in nx.connected_components(graph):
+        result.update(_settle_component(component, candidates, open_amounts))
+    return result
+
+
+def _best_confidence(proposals: Sequence[Proposal]) -> float:
+    return max((p.confidence for p in proposals), default=0.0)
+
+
+def _fits(settled: Decimal, remaining: Decimal) -> bool:
+    if settled == ZERO or remaining == ZERO:
+        return False
+    return (settled > ZERO) == (remaining > ZERO) and abs(settled) <= abs(remaining)
+
+
+def _settle_component(component: set[int], candidates: Mapping[int, Sequence[Proposal]],
+                      open_amounts: Mapping[ItemKey, Decimal]) -> dict[int, Resolution]:
+    # Most confident payment first; equal confidence: the earlier line (lower id) first.
+    order = sorted(component, key=lambda pid: (-_best_confidence(candidates[pid]), pid))
+    remaining: dict[ItemKey, Decimal] = {}
+    holder: dict[ItemKey, tuple[int, float]] = {}  # item -> (payment id, its confidence)
+    rivals: dict[int, float] = defaultdict(float)  # winner -> best confidence it beat
+    rival_of: dict[int, int] = {}
+    outcome: dict[int, tuple[list[Proposal], list[str], bool, str]] = {}
+
+    for payment_id in order:
+        kept: list[Proposal] = []
+        notes: list[str] = []
+        lost: list[tuple[Proposal, str]] = []
+        chosen = False
+        for proposal in candidates[payment_id]:
+            blockers = [a for a in proposal.allocations
+                        if not _fits(a.settled, remaining.get(a.item, open_amounts.get(a.item,
+                                                                                        ZERO)))]
+            if blockers:
+                parts = []
+                for allocation in blockers:
+                    taker = holder.get(allocation.item)
+                    if taker is not None:
+                        parts.append(f"{allocation.item} taken by payment {taker[0]} "
+                                     f"(confidence {taker[1]:.2f})")
+                        if proposal.confidence > rivals[taker[0]]:
+                            rivals[taker[0]] = proposal.confidence
+                            rival_of[taker[0]] = payment_id
+                    else:
+                        left = remaining.get(allocation.item,
+                                             open_amounts.get(allocation.item, ZERO))
+                        parts.append(f"{allocation.item} open for only {format_amount(left)}")
+                lost.append((proposal, "lost: " + "; ".join(parts)))
+                continue
+            if not chosen:
+                chosen = True
+                for allocation in proposal.allocations:
+                    left = remaining.get(allocation.item, open_amounts.get(allocation.item, ZERO))
+                    remaining[allocation.item] = left - allocation.settled
+                    holder[allocation.item] = (payment_id, proposal.confidence)
+            kept.append(proposal)
+            notes.append("")
+        fell_back = bool(lost) and lost[0][0] is candidates[payment_id][0]
+        if not kept:
+            # Nothing fits any more: show the lost proposals to a person, with why.
+            outcome[payment_id] = ([p for p, _ in lost], [n for _, n in lost], True,
+                                   "every proposal competes with a more certain payment")
+        elif fell_back:
+            outcome[payment_id] = (kept + [p for p, _ in lost], notes + [n for _, n in lost],
+                                   True, "its best proposal lost its items to another payment")
+        else:
+            outcome[payment_id] = (kept + [p for p, _ in lost], notes + [n for _, n in lost],
+                                   False, "")
+
+    result: dict[int, Resolution] = {}
+    for payment_id, (proposals, notes, contested, why) in outcome.items():
+        best = proposals[0].confidence if proposals else 0.0
+        rival = rivals.get(payment_id, 0.0)
+        if not contested and rival and rival >= best - TIE_MARGIN:
+            contested = True
+            why = (f"payment {rival_of[payment_id]} claims the same items with confidence "
+                   f"{rival:.2f}")
+        result[payment_id] = Resolution(tuple(proposals), tuple(notes), contested, why)
+    return result
