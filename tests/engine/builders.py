@@ -77,3 +77,22 @@ def add_payment(session: Session, amount: str, *, name: str | None = None,
     session.add(row)
     session.flush()
     return row.id
+
+
+def add_proposal(session: Session, transaction_id: int, allocations: list[tuple[str, str]], *,
+                 rank: int = 1, customer_id: str = "C1", matcher: str = "fuzzy_name",
+                 confidence: float = 0.7, run_id: int = 1) -> int:
+    from reconciler.db.matching import ProposalRow
+
+    row = ProposalRow(
+        transaction_id=transaction_id, run_id=run_id, rank=rank, matcher=matcher,
+        customer_id=customer_id, confidence=confidence, decision="suggest",
+        allocations=[{"entity": "MAIN", "document_number": d, "amount": a, "discount": "0"}
+                     for d, a in allocations],
+        adjustments=[], evidence=[], explanation=f"{matcher} thinks so", state="pending")
+    session.add(row)
+    transaction = session.get(TransactionRow, transaction_id)
+    assert transaction is not None
+    transaction.state = "suggested"
+    session.flush()
+    return row.id

@@ -1,0 +1,252 @@
+"""The match export (DESIGN.md, "Match export"): one row per bank transaction and item.
+
+Columns, in this order: `bank_reference, rank, document_number, applied_amount, status,
+matcher, confidence`, then the further columns of `EXTRA_COLUMNS`. Statuses: `auto` (applied
+without a person), `manual` (applied by a person: accepted, matched by hand, put on account,
+marked as not receivables), `suggested` (waiting for review: the ranked proposals, rank 1 the
+best, alternatives 2, 3, ...; the items of one proposal share its rank), `unmatched` (one row,
+empty document). Credits only: debits are not receivables.
+
+The export streams: transactions are read in keyset-paged batches, so memory stays flat
+whatever the size of the table.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconciler.db.bank import StatementRow, TransactionRow
+from reconciler.db.ledger import OpenItemRow
+from reconciler.db.matching import ApplicationLineRow, ApplicationRow, ProposalRow
+from reconciler.errors import InputError
+from reconciler.money import ZERO, format_amount, quantize
+
+CONTRACT_COLUMNS = ("bank_reference", "rank", "document_number", "applied_amount", "status",
+                    "matcher", "confidence")
+EXTRA_COLUMNS = ("statement_id", "value_date", "amount", "currency", "payer_name", "payer_iban",
+                 "customer_id", "entity", "discount_amount", "adjustment_amount",
+                 "unapplied_amount", "explanation", "transaction_id")
+COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
+FORMATS = ("csv", "json")
+BATCH = 1000
+
+_ADJUSTMENT_KINDS = ("bank_charge", "write_off")
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRow:
+    bank_reference: str
+    rank: int
+    document_number: str | None
+    applied_amount: Decimal | None
+    status: str  # auto | suggested | manual | unmatched
+    matcher: str | None
+    confidence: float | None
+    statement_id: str | None
+    value_date: str | None
+    amount: Decimal
+    currency: str
+    payer_name: str | None
+    payer_iban: str | None
+    customer_id: str | None
+    entity: str | None
+    discount_amount: Decimal | None
+    adjustment_amount: Decimal | None
+    unapplied_amount: Decimal | None
+    explanation: str
+    transaction_id: int
+
+
+def iter_match_rows(session: Session, *, batch: int = BATCH) -> Iterator[MatchRow]:
+    """Every credit transaction in id order, with its applied or suggested items."""
+    last = 0
+    while True:
+        transactions = session.execute(
+            select(TransactionRow, StatementRow.statement_id)
+            .join(StatementRow, StatementRow.id == TransactionRow.statement_id)
+            .where(TransactionRow.id > last, TransactionRow.amount > ZERO,
+                   TransactionRow.state != "linked")
+            .order_by(TransactionRow.id).limit(batch)).all()
+        if not transactions:
+            return
+        ids = [t.id for t, _ in transactions]
+        applications = _live_applications(session, ids)
+        lines = _application_lines(session, applications)
+        proposals = _pending_proposals(session, ids)
+        for transaction, statement_id in transactions:
+            base = _Base(transaction, statement_id or None)
+            application = applications.get(transaction.id)
+            if application is not None:
+                yield from _applied_rows(base, application, lines[application.id])
+            elif transaction.state == "suggested" and transaction.id in proposals:
+                yield from _suggested_rows(base, proposals[transaction.id])
+            elif transaction.state == "not_receivable":
+                yield base.row(status="manual", explanation="not receivables")
+            else:
+                yield base.row(status="unmatched")
+        session.expunge_all()  # keep the identity map from growing with the export
+        last = ids[-1]
+
+
+def export_matches(session: Session, out: TextIO, *, format: str = "csv") -> int:
+    """Write the export to `out`; returns the number of rows."""
+    if format not in FORMATS:
+        raise InputError(f"export format must be one of {', '.join(FORMATS)}, not {format!r}")
+    count = 0
+    if format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for row in iter_match_rows(session):
+            writer.writerow([_csv_value(getattr(row, c)) for c in COLUMNS])
+            count += 1
+        return count
+    out.write("[")
+    for row in iter_match_rows(session):
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps({c: _json_value(getattr(row, c)) for c in COLUMNS},
+                             ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+# --- rows -----------------------------------------------------------------------------------
+
+
+class _Base:
+    def __init__(self, transaction: TransactionRow, statement_id: str | None) -> None:
+        self.transaction = transaction
+        self.statement_id = statement_id
+
+    def row(self, *, status: str, rank: int = 1, document_number: str | None = None,
+            entity: str | None = None, applied_amount: Decimal | None = None,
+            matcher: str | None = None, confidence: float | None = None,
+            customer_id: str | None = None, discount: Decimal | None = None,
+            adjustment: Decimal | None = None, unapplied: Decimal | None = None,
+            explanation: str = "") -> MatchRow:
+        t = self.transaction
+        value_date = t.value_date or t.booking_date
+
+        def exact(amount: Decimal | None) -> Decimal | None:
+            return None if amount is None else quantize(amount, t.currency)
+
+        return MatchRow(
+            bank_reference=t.bank_reference, rank=rank, document_number=document_number,
+            applied_amount=exact(applied_amount), status=status, matcher=matcher,
+            confidence=confidence, statement_id=self.statement_id,
+            value_date=value_date.isoformat() if value_date else None,
+            amount=quantize(t.amount, t.currency),
+            currency=t.currency, payer_name=t.counterparty_name, payer_iban=t.counterparty_iban,
+            customer_id=customer_id, entity=entity, discount_amount=exact(discount),
+            adjustment_amount=exact(adjustment), unapplied_amount=exact(unapplied),
+            explanation=explanation,
+            transaction_id=t.id)
+
+
+def _live_applications(session: Session, ids: list[int]) -> dict[int, ApplicationRow]:
+    rows = session.scalars(select(ApplicationRow).where(
+        ApplicationRow.transaction_id.in_(ids), ApplicationRow.reverses_id.is_(None),
+        ApplicationRow.reversed_by_id.is_(None)))
+    return {row.transaction_id: row for row in rows}
+
+
+def _pending_proposals(session: Session, ids: list[int]) -> dict[int, list[ProposalRow]]:
+    found: dict[int, list[ProposalRow]] = defaultdict(list)
+    for row in session.scalars(select(ProposalRow).where(
+            ProposalRow.transaction_id.in_(ids), ProposalRow.state == "pending")
+            .order_by(ProposalRow.transaction_id, ProposalRow.rank)):
+        found[row.transaction_id].append(row)
+    return found
+
+
+_Line = tuple[str, Decimal, str | None, str | None]  # kind, amount, entity, document
+
+
+def _application_lines(session: Session,
+                       applications: dict[int, ApplicationRow]) -> dict[int, list[_Line]]:
+    found: dict[int, list[_Line]] = defaultdict(list)
+    if not applications:
+        return found
+    line, item = ApplicationLineRow, OpenItemRow
+    rows = session.execute(
+        select(line.application_id, line.kind, line.amount, item.entity, item.document_number)
+        .outerjoin(item, item.id == line.item_id)
+        .where(line.application_id.in_([a.id for a in applications.values()]))
+        .order_by(line.id))
+    for application_id, kind, amount, entity, document in rows:
+        found[application_id].append((kind, amount, entity, document))
+    return found
+
+
+def _applied_rows(base: _Base, application: ApplicationRow,
+                  lines: list[_Line]) -> Iterator[MatchRow]:
+    applied: dict[tuple[str, str], Decimal] = {}
+    discounts: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    adjustment = unapplied = ZERO
+    for kind, amount, entity, document in lines:
+        if kind == "item" and entity is not None and document is not None:
+            applied[(entity, document)] = applied.get((entity, document), ZERO) + amount
+        elif kind == "discount" and entity is not None and document is not None:
+            discounts[(entity, document)] += amount
+        elif kind in _ADJUSTMENT_KINDS:
+            adjustment += amount
+        elif kind == "unapplied":
+            unapplied += amount
+    if not applied:  # all of it on account
+        yield base.row(status=application.status, applied_amount=ZERO,
+                       matcher=application.matcher, confidence=application.confidence,
+                       customer_id=application.customer_id, adjustment=adjustment,
+                       unapplied=unapplied, explanation=application.explanation)
+        return
+    for (entity, document), amount in applied.items():
+        yield base.row(status=application.status, document_number=document, entity=entity,
+                       applied_amount=amount, matcher=application.matcher,
+                       confidence=application.confidence, customer_id=application.customer_id,
+                       discount=discounts.get((entity, document), ZERO), adjustment=adjustment,
+                       unapplied=unapplied, explanation=application.explanation)
+
+
+def _suggested_rows(base: _Base, proposals: list[ProposalRow]) -> Iterator[MatchRow]:
+    for proposal in proposals:
+        adjustment = sum((Decimal(a["amount"]) for a in proposal.adjustments
+                          if a["kind"] in _ADJUSTMENT_KINDS), ZERO)
+        unapplied = sum((Decimal(a["amount"]) for a in proposal.adjustments
+                         if a["kind"] == "unapplied"), ZERO)
+        allocations = proposal.allocations or [{}]  # on account only: one row, no document
+        for allocation in allocations:
+            yield base.row(
+                status="suggested", rank=proposal.rank,
+                document_number=allocation.get("document_number"),
+                entity=allocation.get("entity"),
+                applied_amount=Decimal(allocation.get("amount") or "0"),
+                matcher=proposal.matcher, confidence=proposal.confidence,
+                customer_id=proposal.customer_id,
+                discount=Decimal(allocation.get("discount") or "0"), adjustment=adjustment,
+                unapplied=unapplied, explanation=proposal.explanation)
+
+
+def _csv_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format_amount(value)
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format_amount(value)
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
