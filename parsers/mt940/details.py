@@ -162,21 +162,44 @@ def _split_sepa_keywords(purpose: str) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 _SLASH_KEYS = (
-    "TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR|CNTP|ISDT|RTRN|PREF|PURP|"
+    "TRTP|IBAN|BBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR|CNTP|ISDT|RTRN|PREF|PURP|"
     "ULTB|ULTD|ID|SVCL|IREF|KREF|ACCW|TRCD|BUSP|CDTRREFTP|CDTRREF|FX|EXCH|COAM|OAMT|CHGS|SUM"
 )
 _SLASH_KEYWORD = re.compile(rf"/({_SLASH_KEYS})/")
 _SLASH_START = re.compile(rf"/({_SLASH_KEYS})/")
 
 
-def parse_slash_keywords(text: str) -> Details | None:
-    """ABN AMRO, ING, Rabobank and bunq SEPA layouts: `/KEY/value/KEY/value...`.
+# SWIFT lines are at most 65 characters; the first line of :86: shares them with the tag.
+_LINE_WIDTH = 65
+_TAG_WIDTH = 4
 
-    Lines are wrapped at 65 characters, mid-word (`Nederl` / `and`), so they are joined with
-    nothing in between. Only known keywords split the text, so a '/' inside a description
-    stays part of it.
+
+def join_wrapped_lines(text: str) -> str:
+    """Undo the bank's line wrapping of `:86:`.
+
+    A line filled to the full width was cut wherever the 65th character fell, mid-word
+    (ABN AMRO, ING, Rabobank: `Nederl` / `and`), so it joins the next one directly. A shorter
+    line was broken at a space, which the bank dropped (Knab: `/TRTP/SEPA` / `OVERBOEKING`),
+    so a space goes back in.
     """
-    flat = text.replace("\n", "")
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    pieces: list[str] = []
+    for index, line in enumerate(lines[:-1]):
+        width = _LINE_WIDTH - _TAG_WIDTH if index == 0 else _LINE_WIDTH
+        pieces.append(line)
+        pieces.append("" if len(line) >= width else " ")
+    pieces.append(lines[-1])
+    return "".join(pieces)
+
+
+def parse_slash_keywords(text: str) -> Details | None:
+    """ABN AMRO, ING, Rabobank, Knab and bunq SEPA layouts: `/KEY/value/KEY/value...`.
+
+    Only known keywords split the text, so a '/' inside a description stays part of it.
+    """
+    flat = join_wrapped_lines(text)
     if not _SLASH_START.match(flat):
         return None
     parts = _SLASH_KEYWORD.split(flat)
@@ -199,7 +222,8 @@ def parse_slash_keywords(text: str) -> Details | None:
         # party's own identification (IBAN, BIC) may sit in the value itself.
         if party in values and values[party].strip("/"):
             details.extra[party.lower()] = values[party].strip("/")
-    details.counterparty_iban = details.counterparty_iban or _clean(_value(values, "IBAN"))
+    details.counterparty_iban = (details.counterparty_iban or _clean(_value(values, "IBAN"))
+                                 or _clean(_value(values, "BBAN")))
     details.counterparty_bic = details.counterparty_bic or _clean(_value(values, "BIC"))
     details.counterparty_name = details.counterparty_name or _clean(_value(values, "NAME"))
     details.end_to_end_id = _clean(_value(values, "EREF"))
@@ -268,7 +292,7 @@ def parse_iban_first_line(text: str) -> Details | None:
     if not match:
         return None
     iban, name = match.group("iban"), _clean(match.group("name"))
-    flat = rest.replace("\n", "").strip()
+    flat = rest.replace("\n", "").strip()  # lines padded to 65 columns: a plain join
     details = parse_slash_keywords(flat) if flat.startswith("/") else None
     if details is None:
         details = Details(remittance_text=_clean(rest))

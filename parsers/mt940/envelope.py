@@ -53,10 +53,10 @@ def strip_swift_blocks(text: str) -> str:
     if "{" not in text:
         return text
     text = _SWIFT_BLOCK.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-    return re.sub(r"(?m)^-\}\s*$", "-", text)
+    return re.sub(r"(?m)^-\}[ \t]*$", "-", text)
 
 
-_TRAILER = re.compile(r"-(?:XXX|\})?\s*")
+_TRAILER = re.compile(r"-(?:XXX|\})?[ \t]*")
 
 
 def _is_trailer(line: str) -> bool:
@@ -69,7 +69,8 @@ def blank_text_outside_messages(text: str) -> str:
     ABN AMRO and bunq start each message with three lines (`ABNANL2A` / `940` / `ABNANL2A`),
     old ING files with `0000 01INGBNL2AXXXX00001` / `940 00`, Rabobank with a lone `:940:`, and
     some exports with a line of free prose. A message ends with `-`, `-XXX` (old ING) or `-}`.
-    Everything before the first `:20:` and between a trailer and the next `:20:` is blanked.
+    Everything before the first `:20:` and between a trailer and the next `:20:` is blanked,
+    except tag lines, which the reader reports as misplaced.
     A `-` line inside a message (a wrapped `:86:` line that happens to be a dash) is kept,
     because the next tag after it is not a `:20:`.
     """
@@ -88,7 +89,8 @@ def blank_text_outside_messages(text: str) -> str:
             outside = False
             continue
         if outside:
-            if line:
+            # A tag out here is data in the wrong place: left for the reader to report.
+            if line and not TAG_LINE.match(line):
                 lines[index] = ""
                 changed = True
             continue

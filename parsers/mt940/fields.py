@@ -34,17 +34,15 @@ FieldPreProcessor = Callable[[str], str]
 def parse_amount(text: str, currency: str | None) -> Decimal:
     """An unsigned MT940 amount ('1234,56', '75,', '000000004433,52') as an exact Decimal.
 
-    Amounts with fewer decimals than the currency has ('75,' for EUR) are brought to the
-    currency's minor unit, exactly; more decimals than that are kept as sent, never rounded.
+    The amount is brought to the currency's minor unit ('75,' is 75.00 EUR) when that is
+    exact; an amount with more significant decimals than the currency has is kept as sent,
+    never rounded.
     """
     if not text or not text[0].isdigit() or text.count(",") > 1:
         raise InputError(f"not an MT940 amount: {text!r}")
     amount = money(text)
-    exponent = amount.as_tuple().exponent
-    places = minor_units(currency)
-    if isinstance(exponent, int) and -exponent < places:
-        amount = amount.quantize(Decimal(1).scaleb(-places))
-    return amount
+    exact = amount.quantize(Decimal(1).scaleb(-minor_units(currency)))
+    return exact if exact == amount else amount
 
 
 def clamp_impossible_day(year: int, month: int, day: int) -> tuple[int, int, int]:
