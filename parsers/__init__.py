@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import InvalidOperation
 from typing import Any
 
@@ -50,7 +51,16 @@ def parse(data: bytes, *, filename: str | None = None, validate: bool = False) -
             diagnostics += (Diagnostic(Severity.INFO, "SWIFT MT files have no XML schema; "
                                        "only the built-in checks ran", name,
                                        "schema-unavailable"),)
-    return ParseResult(format_, statements, (*diagnostics, *check_statements(statements)))
+    checks = [_in_file(d, name) for d in check_statements(statements)]
+    return ParseResult(format_, statements, (*diagnostics, *checks))
+
+
+def _in_file(diagnostic: Diagnostic, name: str) -> Diagnostic:
+    """Checks see statements, not files: put the file name in front of their place."""
+    if diagnostic.where and diagnostic.where.startswith(name):
+        return diagnostic
+    place = f"{name}: {diagnostic.where}" if diagnostic.where else name
+    return replace(diagnostic, where=place)
 
 
 def _parse_mt(data: bytes, name: str, filename: str | None

@@ -147,9 +147,12 @@ def _sequence_gap(before: str | None, after: str | None) -> str | None:
     a, b = _numbers(before), _numbers(after)
     if not a or not b:
         return None
-    if b[0] == a[0] + 1 or b[0] == a[0]:
-        if b[0] == a[0] and len(a) > 1 and len(b) > 1 and b[1] != a[1] + 1:
-            return "a page of the statement is missing"
+    if b[0] == a[0]:
+        # Same statement, next page ('00012/001' then '00012/002'); a repeat is no gap.
+        if len(a) > 1 and len(b) > 1 and b[1] > a[1] + 1:
+            return f"{b[1] - a[1] - 1} page(s) of the statement missing"
+        return None
+    if b[0] == a[0] + 1:
         return None
     if b[0] > a[0] + 1:
         return f"{b[0] - a[0] - 1} statement(s) missing"

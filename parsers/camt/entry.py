@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from parsers.camt.fields import Element, Reader, date_choice, parse_amount, signed, where
+from parsers.camt.fields import Element, Node, date_choice, parse_amount, signed, where
 from parsers.camt.reference import check_reference
 from reconciler.domain.bank import Charges, EntryStatus, FxDetails, Transaction
 from reconciler.domain.common import Diagnostic, Severity
@@ -35,64 +35,67 @@ class EntryContext:
     keep_raw: bool = True
 
 
-def read_entry(r: Reader, ntry: Element, ctx: EntryContext
-               ) -> tuple[list[Transaction], list[Diagnostic]]:
+_DETAILS = "NtryDtls/TxDtls"
+
+
+def read_entry(ntry: Element, ctx: EntryContext) -> tuple[list[Transaction], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
+    r = Node(ntry, stop=frozenset({_DETAILS}))
     place = where(ctx.filename, ctx.path, ntry)
-    details = _details_with_paths(r, ntry, ctx.path)
-    amount_el = r.find(ntry, "Amt")
+    details = _details_with_paths(r, ctx.path)
+    amount_el = r.find("Amt")
     if amount_el is None:
         # Seen at PostFinance: an entry that only states its amount in its TxDtls.
-        currency, amount = _amount_from_details(r, details, ctx.account_currency, place)
+        currency, amount = _amount_from_details(details, ctx.account_currency, place)
         diagnostics.append(Diagnostic(Severity.WARNING,
                                       "entry has no Amt: amount taken from its TxDtls", place,
                                       "entry-without-amount"))
     else:
-        indicator = r.text(ntry, "CdtDbtInd")
+        indicator = r.text("CdtDbtInd")
         if indicator not in ("CRDT", "DBIT"):
             raise ParseError(f"entry CdtDbtInd must be CRDT or DBIT, not {indicator!r}",
                              where=place)
         currency = amount_el.get("Ccy") or ctx.account_currency
         amount = signed(parse_amount(amount_el, place), indicator)
-    status = _status(r, ntry, place, diagnostics)
-    booking_date, bad_booking = date_choice(r, ntry, "BookgDt")
-    value_date, bad_value = date_choice(r, ntry, "ValDt")
+    status = _status(r, place, diagnostics)
+    booking_date, bad_booking = date_choice(r, "BookgDt")
+    value_date, bad_value = date_choice(r, "ValDt")
     if bad_booking or bad_value:
         diagnostics.append(Diagnostic(Severity.WARNING, "unreadable booking or value date",
                                       place, "bad-date"))
-    account_servicer_ref = r.text(ntry, "AcctSvcrRef")
-    entry_reference = account_servicer_ref or r.text(ntry, "NtryRef")
+    account_servicer_ref = r.text("AcctSvcrRef")
+    entry_reference = account_servicer_ref or r.text("NtryRef")
     base = Transaction(
         amount=amount, currency=currency, booking_date=booking_date, value_date=value_date,
         bank_reference=account_servicer_ref or entry_reference or ctx.derived_reference,
-        bank_transaction_code=bank_transaction_code(r, ntry),
+        bank_transaction_code=bank_transaction_code(r),
         entry_reference=entry_reference, status=status,
-        charges=charges(r, ntry, currency, place),
-        is_reversal=(r.text(ntry, "RvslInd") or "").lower() in ("true", "1"),
+        charges=charges(r, currency, place),
+        is_reversal=(r.text("RvslInd") or "").lower() in ("true", "1"),
         source_line=ctx.path,
         raw=etree.tostring(ntry, encoding="unicode", with_tail=False) if ctx.keep_raw else None,
-        extra=tuple(_pairs(("additional_entry_info", r.text(ntry, "AddtlNtryInf")),
+        extra=tuple(_pairs(("additional_entry_info", r.text("AddtlNtryInf")),
                            ("bank_reference_derived", None if entry_reference else "true"))),
     )
     if not details:
         return [base], diagnostics
     if len(details) == 1:
         element, path = details[0]
-        return [_detail(r, element, base, path, ctx, diagnostics, own_amount=False,
+        return [_detail(element, base, path, ctx, diagnostics, own_amount=False,
                         fallback_ref=base.bank_reference,
                         fallback_is_bank_given=entry_reference is not None)], diagnostics
-    if any(_detail_amount_element(r, element, currency) is None for element, _ in details):
+    if any(_detail_amount_element(element, currency) is None for element, _ in details):
         diagnostics.append(Diagnostic(
             Severity.WARNING,
             f"batch entry with {len(details)} TxDtls that do not all give an amount: "
             "kept as one transaction", place, "batch-without-amounts"))
         element, path = details[0]
-        return [_detail(r, element, base, path, ctx, diagnostics, own_amount=False,
+        return [_detail(element, base, path, ctx, diagnostics, own_amount=False,
                         fallback_ref=base.bank_reference,
                         fallback_is_bank_given=entry_reference is not None)], diagnostics
     batch_ref = entry_reference or ctx.derived_reference
     parts = [
-        _detail(r, element, base, path, ctx, diagnostics, own_amount=True,
+        _detail(element, base, path, ctx, diagnostics, own_amount=True,
                 fallback_ref=f"{batch_ref}/{n}")
         for n, (element, path) in enumerate(details, start=1)
     ]
@@ -110,23 +113,29 @@ def read_entry(r: Reader, ntry: Element, ctx: EntryContext
     return parts, diagnostics
 
 
-def _details_with_paths(r: Reader, ntry: Element, entry_path: str) -> list[tuple[Element, str]]:
-    groups = r.findall(ntry, "NtryDtls")
-    result: list[tuple[Element, str]] = []
+def _details_with_paths(r: Node, entry_path: str) -> list[tuple[Node, str]]:
+    details = r.findall(_DETAILS)
+    if not details:
+        return []
+    groups = r.findall("NtryDtls")
+    if len(groups) == 1:
+        return [(Node(d), f"{entry_path}/NtryDtls/TxDtls[{n}]")
+                for n, d in enumerate(details, start=1)]
+    result: list[tuple[Node, str]] = []
     for k, group in enumerate(groups, start=1):
-        group_path = f"{entry_path}/NtryDtls" + (f"[{k}]" if len(groups) > 1 else "")
-        for n, detail in enumerate(r.findall(group, "TxDtls"), start=1):
-            result.append((detail, f"{group_path}/TxDtls[{n}]"))
+        inside = [d for d in details if d.getparent() is group]
+        for n, detail in enumerate(inside, start=1):
+            result.append((Node(detail), f"{entry_path}/NtryDtls[{k}]/TxDtls[{n}]"))
     return result
 
 
-def _amount_from_details(r: Reader, details: list[tuple[Element, str]], account_currency: str,
+def _amount_from_details(details: list[tuple[Node, str]], account_currency: str,
                          place: str) -> tuple[str, Decimal]:
     total = ZERO
     currency = None
     for element, _ in details:
-        amount_el = _detail_amount_element(r, element, account_currency)
-        indicator = r.text(element, "CdtDbtInd")
+        amount_el = _detail_amount_element(element, account_currency)
+        indicator = element.text("CdtDbtInd")
         if amount_el is None or indicator not in ("CRDT", "DBIT"):
             raise ParseError("entry has no Amt/CdtDbtInd, nor do all its TxDtls", where=place)
         currency = currency or amount_el.get("Ccy")
@@ -136,46 +145,46 @@ def _amount_from_details(r: Reader, details: list[tuple[Element, str]], account_
     return currency or account_currency, total
 
 
-def _detail_amount_element(r: Reader, tx: Element, currency: str) -> Element | None:
+def _detail_amount_element(tx: Node, currency: str) -> Element | None:
     """The TxDtls amount in the account currency: `Amt` (.04+) or `AmtDtls/TxAmt/Amt`."""
-    candidates = [e for e in (r.find(tx, "Amt"), r.find(tx, "AmtDtls/TxAmt/Amt")) if e is not None]
+    candidates = [e for e in (tx.find("Amt"), tx.find("AmtDtls/TxAmt/Amt")) if e is not None]
     for element in candidates:
         if element.get("Ccy") in (None, currency):
             return element
     return candidates[0] if candidates else None
 
 
-def _detail(r: Reader, tx: Element, base: Transaction, path: str, ctx: EntryContext,
+def _detail(tx: Node, base: Transaction, path: str, ctx: EntryContext,
             diagnostics: list[Diagnostic], *, own_amount: bool, fallback_ref: str | None,
             fallback_is_bank_given: bool = False) -> Transaction:
     """One TxDtls. `fallback_ref` serves when it has no `Refs/AcctSvcrRef` of its own."""
-    place = where(ctx.filename, path, tx)
+    place = where(ctx.filename, path, tx.element)
     amount, currency = base.amount, base.currency
     extra = list(base.extra)
     if own_amount:
-        amount_el = _detail_amount_element(r, tx, base.currency)
+        amount_el = _detail_amount_element(tx, base.currency)
         if amount_el is None:  # guarded by the caller
             raise ParseError("TxDtls has no amount", where=place)
-        indicator = r.text(tx, "CdtDbtInd") or ("DBIT" if base.amount < ZERO else "CRDT")
+        indicator = tx.text("CdtDbtInd") or ("DBIT" if base.amount < ZERO else "CRDT")
         amount = signed(parse_amount(amount_el, place), indicator)
         currency = amount_el.get("Ccy") or base.currency
         extra += [("entry_amount", f"{base.amount:f}"), ("entry_path", base.source_line or "")]
-    refs_ref = r.text(tx, "Refs/AcctSvcrRef")
-    end_to_end = r.text(tx, "Refs/EndToEndId")
+    refs_ref = tx.text("Refs/AcctSvcrRef")
+    end_to_end = tx.text("Refs/EndToEndId")
     if end_to_end == _NOT_PROVIDED:
         end_to_end = None
     is_credit = amount > ZERO or (amount == ZERO and base.amount >= ZERO)
-    name, iban, bic, ultimate = _counterparty(r, tx, is_credit)
-    creditor_ref, remittance = _remittance(r, tx, place, diagnostics)
-    detail_charges = charges(r, tx, currency, place) if r.find(tx, "Chrgs") is not None else None
+    name, iban, bic, ultimate = _counterparty(tx, is_credit)
+    creditor_ref, remittance = _remittance(tx, place, diagnostics)
+    detail_charges = charges(tx, currency, place) if tx.find("Chrgs") is not None else None
     extra += _pairs(
-        ("transaction_id", r.text(tx, "Refs/TxId")),
-        ("instruction_id", r.text(tx, "Refs/InstrId")),
-        ("payment_information_id", r.text(tx, "Refs/PmtInfId")),
-        ("uetr", r.text(tx, "Refs/UETR")),
-        ("additional_transaction_info", r.text(tx, "AddtlTxInf")),
-        ("return_additional_info", r.text(tx, "RtrInf/AddtlInf")),
-        ("creditor_id", r.first_text(tx, "RltdPties/Cdtr/Id/PrvtId/Othr/Id",
+        ("transaction_id", tx.text("Refs/TxId")),
+        ("instruction_id", tx.text("Refs/InstrId")),
+        ("payment_information_id", tx.text("Refs/PmtInfId")),
+        ("uetr", tx.text("Refs/UETR")),
+        ("additional_transaction_info", tx.text("AddtlTxInf")),
+        ("return_additional_info", tx.text("RtrInf/AddtlInf")),
+        ("creditor_id", tx.first_text("RltdPties/Cdtr/Id/PrvtId/Othr/Id",
                                      "RltdPties/Cdtr/Pty/Id/PrvtId/Othr/Id")),
     )
     extra = [(k, v) for k, v in extra if k != "bank_reference_derived"]
@@ -189,45 +198,48 @@ def _detail(r: Reader, tx: Element, base: Transaction, path: str, ctx: EntryCont
         counterparty_name=name, counterparty_iban=iban, counterparty_bic=bic,
         ultimate_debtor=ultimate,
         creditor_reference=creditor_ref, remittance_text=remittance,
-        bank_transaction_code=bank_transaction_code(r, tx) or base.bank_transaction_code,
+        bank_transaction_code=bank_transaction_code(tx) or base.bank_transaction_code,
         entry_reference=base.entry_reference, status=base.status,
-        return_reason=r.first_text(tx, "RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry"),
+        return_reason=tx.first_text("RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry"),
         charges=detail_charges if detail_charges is not None else (
             None if own_amount else base.charges),
-        fx=_fx(r, tx, currency, place),
-        mandate_reference=r.text(tx, "Refs/MndtId"),
-        purpose_code=r.first_text(tx, "Purp/Cd", "Purp/Prtry"),
+        fx=_fx(tx, currency, place),
+        mandate_reference=tx.text("Refs/MndtId"),
+        purpose_code=tx.first_text("Purp/Cd", "Purp/Prtry"),
         is_reversal=base.is_reversal, source_line=path, raw=base.raw, extra=tuple(extra),
     )
 
 
-def _counterparty(r: Reader, tx: Element, is_credit: bool
+def _counterparty(tx: Node, is_credit: bool
                   ) -> tuple[str | None, str | None, str | None, str | None]:
     """Name, account, BIC and ultimate party of the other side: the payer (debtor) of a
     credit, the payee (creditor) of a debit. When the bank only filled the other side (some
     returns do), that side is used."""
     sides = ("Dbtr", "Cdtr") if is_credit else ("Cdtr", "Dbtr")
     for side in sides:
-        name = r.first_text(tx, f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm")
-        account = r.first_text(tx, f"RltdPties/{side}Acct/Id/IBAN",
+        name = tx.first_text(f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm")
+        account = tx.first_text(f"RltdPties/{side}Acct/Id/IBAN",
                                f"RltdPties/{side}Acct/Id/Othr/Id")
-        bic = r.first_text(tx, f"RltdAgts/{side}Agt/FinInstnId/BIC",
+        bic = tx.first_text(f"RltdAgts/{side}Agt/FinInstnId/BIC",
                            f"RltdAgts/{side}Agt/FinInstnId/BICFI")
-        ultimate = r.first_text(tx, f"RltdPties/Ultmt{side}/Nm", f"RltdPties/Ultmt{side}/Pty/Nm")
+        ultimate = tx.first_text(f"RltdPties/Ultmt{side}/Nm", f"RltdPties/Ultmt{side}/Pty/Nm")
         if name or account or bic or ultimate:
             return name, account, bic, ultimate
     return None, None, None, None
 
 
-def _remittance(r: Reader, tx: Element, place: str, diagnostics: list[Diagnostic]
+def _remittance(tx: Node, place: str, diagnostics: list[Diagnostic]
                 ) -> tuple[str | None, str | None]:
-    texts = [t.strip() for t in (e.text for e in r.findall(tx, "RmtInf/Ustrd")) if t and t.strip()]
+    texts = tx.texts("RmtInf/Ustrd")
     creditor_ref: str | None = None
-    for strd in r.findall(tx, "RmtInf/Strd"):
-        ref = r.text(strd, "CdtrRefInf/Ref")
+    structured = tx.findall("RmtInf/Strd")
+    for strd in [tx] if len(structured) == 1 else [Node(e) for e in structured]:
+        prefix = "RmtInf/Strd/" if strd is tx else ""
+        ref = strd.text(f"{prefix}CdtrRefInf/Ref")
         if ref is None:
             continue
-        declared = r.first_text(strd, "CdtrRefInf/Tp/CdOrPrtry/Cd", "CdtrRefInf/Tp/CdOrPrtry/Prtry")
+        declared = strd.first_text(f"{prefix}CdtrRefInf/Tp/CdOrPrtry/Cd",
+                                   f"{prefix}CdtrRefInf/Tp/CdOrPrtry/Prtry")
         checked, problem = check_reference(ref, declared)
         if problem:
             diagnostics.append(Diagnostic(Severity.WARNING, problem, place,
@@ -238,12 +250,12 @@ def _remittance(r: Reader, tx: Element, place: str, diagnostics: list[Diagnostic
     return creditor_ref, " ".join(texts) or None
 
 
-def _fx(r: Reader, tx: Element, currency: str, place: str) -> FxDetails | None:
+def _fx(tx: Node, currency: str, place: str) -> FxDetails | None:
     """The payer's instructed amount before conversion, with the rate the bank applied."""
-    instructed = r.find(tx, "AmtDtls/InstdAmt/Amt")
+    instructed = tx.find("AmtDtls/InstdAmt/Amt")
     if instructed is None:
         return None
-    rate_text = r.first_text(tx, "AmtDtls/InstdAmt/CcyXchg/XchgRate",
+    rate_text = tx.first_text("AmtDtls/InstdAmt/CcyXchg/XchgRate",
                              "AmtDtls/TxAmt/CcyXchg/XchgRate",
                              "AmtDtls/CntrValAmt/CcyXchg/XchgRate")
     original_currency = instructed.get("Ccy") or currency
@@ -259,16 +271,16 @@ def _text_element(text: str) -> Element:
     return element
 
 
-def charges(r: Reader, parent: Element, currency: str, place: str) -> Charges | None:
+def charges(r: Node, currency: str, place: str) -> Charges | None:
     """Bank charges on an entry or transaction. .02 repeats `Chrgs` with an `Amt` each; .04+
     has one `Chrgs` with a total and `Rcrd` records. `ChrgInclInd` (default true) says the
     charge was already deducted from the booked amount, as for most incoming SEPA payments."""
-    blocks = r.findall(parent, "Chrgs")
+    blocks = r.nodes("Chrgs")
     if not blocks:
         return None
-    total_el = r.find(blocks[0], "TtlChrgsAndTaxAmt")
-    records = r.findall(blocks[0], "Rcrd") or blocks
-    amount_elements = [e for e in (r.find(rec, "Amt") for rec in records) if e is not None]
+    total_el = blocks[0].find("TtlChrgsAndTaxAmt")
+    records = blocks[0].nodes("Rcrd") or blocks
+    amount_elements = [e for e in (rec.find("Amt") for rec in records) if e is not None]
     if total_el is not None:
         amount, ccy = parse_amount(total_el, place), total_el.get("Ccy")
     elif amount_elements:
@@ -276,24 +288,24 @@ def charges(r: Reader, parent: Element, currency: str, place: str) -> Charges | 
         ccy = amount_elements[0].get("Ccy")
     else:
         return None
-    included = (r.text(records[0], "ChrgInclInd") or "true").lower() not in ("false", "0")
+    included = (records[0].text("ChrgInclInd") or "true").lower() not in ("false", "0")
     return Charges(amount=amount, currency=ccy or currency, included=included,
-                   bearer=r.text(records[0], "Br"))
+                   bearer=records[0].text("Br"))
 
 
-def bank_transaction_code(r: Reader, parent: Element) -> str | None:
+def bank_transaction_code(r: Node) -> str | None:
     """ISO domain/family/sub-family ('PMNT/RCDT/ESCT'), else the bank's proprietary code."""
-    domain = r.text(parent, "BkTxCd/Domn/Cd")
+    domain = r.text("BkTxCd/Domn/Cd")
     if domain:
-        family = r.text(parent, "BkTxCd/Domn/Fmly/Cd")
-        sub = r.text(parent, "BkTxCd/Domn/Fmly/SubFmlyCd")
+        family = r.text("BkTxCd/Domn/Fmly/Cd")
+        sub = r.text("BkTxCd/Domn/Fmly/SubFmlyCd")
         return "/".join(p for p in (domain, family, sub) if p)
-    return r.text(parent, "BkTxCd/Prtry/Cd")
+    return r.text("BkTxCd/Prtry/Cd")
 
 
-def _status(r: Reader, ntry: Element, place: str, diagnostics: list[Diagnostic]) -> EntryStatus:
+def _status(r: Node, place: str, diagnostics: list[Diagnostic]) -> EntryStatus:
     # Up to .07 `Sts` holds the code as text; from .08 it is `Sts/Cd` (or `Sts/Prtry`).
-    code = r.first_text(ntry, "Sts/Cd", "Sts/Prtry", "Sts")
+    code = r.first_text("Sts/Cd", "Sts/Prtry", "Sts")
     if code is None:
         return EntryStatus.BOOKED
     status = _STATUS.get(code.upper())

@@ -1,16 +1,14 @@
 """Small readers for CAMT elements: namespace-agnostic paths, amounts, dates, codes.
 
 Every CAMT version puts its elements in its own namespace (`...camt.053.001.08`), and some
-banks use none at all. Paths here are written with local names ("NtryDtls/TxDtls") and
-qualified with the namespace of the element they start from, so one reader serves all
-versions while lxml still does the walking in C.
+banks use none at all. Paths here are local names ("NtryDtls/TxDtls"), so one reader serves
+all versions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import lru_cache
 
 from lxml import etree
 
@@ -34,45 +32,67 @@ def local_name(element: Element) -> str:
     return tag[tag.index("}") + 1:] if tag.startswith("{") else tag
 
 
-@lru_cache(maxsize=2048)
-def qualify(namespace: str, path: str) -> str:
-    """'NtryDtls/TxDtls' -> '{ns}NtryDtls/{ns}TxDtls' (unchanged when there is no namespace)."""
-    if not namespace:
-        return path
-    return "/".join(part if part in (".", "..") or part.startswith("{") else
-                    f"{{{namespace}}}{part}" for part in path.split("/"))
+class Node:
+    """An element with every descendant indexed by its local-name path ('RmtInf/Ustrd').
 
+    One walk over the subtree replaces dozens of `find` calls per entry: lxml compiles each
+    path on every call once its small path cache overflows, and an entry asks ~40 paths.
+    Subtrees at a `stop` path are indexed as elements but not descended into (the TxDtls of
+    an entry get their own Node).
+    """
 
-class Reader:
-    """Path lookups relative to elements of one namespace."""
+    __slots__ = ("element", "index")
 
-    __slots__ = ("namespace",)
+    def __init__(self, element: Element, stop: frozenset[str] = frozenset()) -> None:
+        self.element = element
+        self.index: dict[str, list[Element]] = {}
+        _walk(element, "", self.index, stop)
 
-    def __init__(self, namespace: str) -> None:
-        self.namespace = namespace
+    def find(self, path: str) -> Element | None:
+        found = self.index.get(path)
+        return found[0] if found else None
 
-    def find(self, element: Element, path: str) -> Element | None:
-        return element.find(qualify(self.namespace, path))
+    def findall(self, path: str) -> list[Element]:
+        return self.index.get(path, [])
 
-    def findall(self, element: Element, path: str) -> list[Element]:
-        return element.findall(qualify(self.namespace, path))
-
-    def text(self, element: Element | None, path: str) -> str | None:
-        """Stripped text at `path`, None when absent or empty."""
-        if element is None:
+    def text(self, path: str) -> str | None:
+        found = self.index.get(path)
+        if not found:
             return None
-        value = element.findtext(qualify(self.namespace, path))
+        value = found[0].text
         if value is None:
             return None
         value = value.strip()
         return value or None
 
-    def first_text(self, element: Element | None, *paths: str) -> str | None:
+    def first_text(self, *paths: str) -> str | None:
         for path in paths:
-            value = self.text(element, path)
+            value = self.text(path)
             if value is not None:
                 return value
         return None
+
+    def texts(self, path: str) -> list[str]:
+        return [t for t in ((e.text or "").strip() for e in self.findall(path)) if t]
+
+    def nodes(self, path: str) -> list[Node]:
+        return [Node(e) for e in self.findall(path)]
+
+
+def _walk(element: Element, prefix: str, index: dict[str, list[Element]],
+          stop: frozenset[str]) -> None:
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue  # comment or processing instruction
+        path = prefix + tag[tag.find("}") + 1:]
+        found = index.get(path)
+        if found is None:
+            index[path] = [child]
+        else:
+            found.append(child)
+        if len(child) and path not in stop:
+            _walk(child, path + "/", index, stop)
 
 
 def where(filename: str, path: str, element: Element | None = None) -> str:
@@ -124,10 +144,8 @@ def parse_datetime(text: str | None) -> dt.datetime | None:
         return None
 
 
-def date_choice(reader: Reader, element: Element | None, path: str) -> tuple[dt.date | None, bool]:
+def date_choice(node: Node, path: str) -> tuple[dt.date | None, bool]:
     """A DateAndDateTimeChoice (`Dt` or `DtTm`). Returns (date, present-but-unreadable)."""
-    if element is None:
-        return None, False
-    raw = reader.first_text(element, f"{path}/Dt", f"{path}/DtTm")
+    raw = node.first_text(f"{path}/Dt", f"{path}/DtTm")
     value = parse_date(raw)
     return value, raw is not None and value is None

@@ -26,7 +26,7 @@ from lxml import etree
 from parsers.camt.entry import EntryContext, read_entry
 from parsers.camt.fields import (
     Element,
-    Reader,
+    Node,
     date_choice,
     local_name,
     namespace_of,
@@ -139,8 +139,7 @@ class CamtReader:
                 stmt_ref = header.statement_id or header.account or "statement"
                 context_ = EntryContext(self.filename, path, header.currency,
                                         f"{stmt_ref}/{entry_index}", self.keep_raw)
-                transactions, diagnostics = read_entry(Reader(namespace_of(element)), element,
-                                                       context_)
+                transactions, diagnostics = read_entry(element, context_)
                 yield from diagnostics
                 yield from transactions
                 _drop(element)
@@ -159,8 +158,7 @@ class CamtReader:
                 statement_el = header = None
                 _drop(element)
             elif name == "GrpHdr":
-                group_created = parse_datetime(Reader(namespace_of(element)).text(element,
-                                                                                 "CreDtTm"))
+                group_created = parse_datetime(Node(element).text("CreDtTm"))
             else:
                 seen_message = _message_name(element) or seen_message
                 if seen_message and self.format is None:
@@ -187,16 +185,16 @@ class CamtReader:
         path = f"{_path_of(message)}/{local_name(element)}[{index}]" if message is not None \
             else f"/{local_name(element)}[{index}]"
         self._place = path
-        return read_header(Reader(namespace_of(element)), element, path, self.filename,
-                           group_created, first_entry)
+        return read_header(element, path, self.filename, group_created, first_entry)
 
 
-def read_header(r: Reader, stmt: Element, path: str, filename: str,
-                group_created: dt.datetime | None,
+def read_header(stmt: Element, path: str, filename: str, group_created: dt.datetime | None,
                 first_entry: Element | None) -> tuple[Statement, list[Diagnostic]]:
+    """The statement's own data: everything in Stmt/Rpt/Ntfctn before the entries."""
     diagnostics: list[Diagnostic] = []
+    r = Node(stmt, stop=frozenset({"Ntry"}))
     place = where(filename, path, stmt)
-    account = r.first_text(stmt, "Acct/Id/IBAN", "Acct/Id/Othr/Id")
+    account = r.first_text("Acct/Id/IBAN", "Acct/Id/Othr/Id")
     if account is None:
         diagnostics.append(Diagnostic(Severity.WARNING, "statement names no account (Acct/Id)",
                                       place, "no-account"))
@@ -204,16 +202,16 @@ def read_header(r: Reader, stmt: Element, path: str, filename: str,
     opening_date = closing_date = None
     opening_code: str | None = None
     balance_currency = None
-    for balance in r.findall(stmt, "Bal"):
-        code = r.text(balance, "Tp/CdOrPrtry/Cd")
+    for balance in r.nodes("Bal"):
+        code = balance.text("Tp/CdOrPrtry/Cd")
         if code is None:
-            code = _PROPRIETARY_BALANCES.get(r.text(balance, "Tp/CdOrPrtry/Prtry") or "")
-        amount_el = r.find(balance, "Amt")
+            code = _PROPRIETARY_BALANCES.get(balance.text("Tp/CdOrPrtry/Prtry") or "")
+        amount_el = balance.find("Amt")
         if amount_el is None or code is None:
             continue
         balance_currency = balance_currency or amount_el.get("Ccy")
-        amount = signed(parse_amount(amount_el, place), r.text(balance, "CdtDbtInd"))
-        date, _ = date_choice(r, balance, "Dt")
+        amount = signed(parse_amount(amount_el, place), balance.text("CdtDbtInd"))
+        date, _ = date_choice(balance, "Dt")
         # OPBD: opening booked. PRCD: previous day's closing booked, which some banks send
         # instead; it is the same figure. CLBD: closing booked. (ITBD, the intermediate
         # balance of a statement split over several messages, and the available balances
@@ -224,33 +222,33 @@ def read_header(r: Reader, stmt: Element, path: str, filename: str,
         elif code == "CLBD" and closing is None:
             closing, closing_date = amount, date
     if opening_date is None:
-        opening_date = parse_date(r.first_text(stmt, "FrToDt/FrDtTm", "FrToDt/FrDt"))
+        opening_date = parse_date(r.first_text("FrToDt/FrDtTm", "FrToDt/FrDt"))
     if closing_date is None:
-        closing_date = parse_date(r.first_text(stmt, "FrToDt/ToDtTm", "FrToDt/ToDt"))
+        closing_date = parse_date(r.first_text("FrToDt/ToDtTm", "FrToDt/ToDt"))
     entry_currency = None
     if first_entry is not None:
-        entry_amount = r.find(first_entry, "Amt")
+        entry_amount = Node(first_entry).find("Amt")
         entry_currency = entry_amount.get("Ccy") if entry_amount is not None else None
-    currency = r.text(stmt, "Acct/Ccy") or balance_currency or entry_currency or ""
-    count_text = r.text(stmt, "TxsSummry/TtlNtries/NbOfNtries")
+    currency = r.text("Acct/Ccy") or balance_currency or entry_currency or ""
+    count_text = r.text("TxsSummry/TtlNtries/NbOfNtries")
     declared_count = int(count_text) if count_text and count_text.isdigit() else None
-    net_el = r.find(stmt, "TxsSummry/TtlNtries/TtlNetNtry/Amt")
-    net_indicator = r.text(stmt, "TxsSummry/TtlNtries/TtlNetNtry/CdtDbtInd")
+    net_el = r.find("TxsSummry/TtlNtries/TtlNetNtry/Amt")
+    net_indicator = r.text("TxsSummry/TtlNtries/TtlNetNtry/CdtDbtInd")
     if net_el is None:  # .02 spelling
-        net_el = r.find(stmt, "TxsSummry/TtlNtries/TtlNetNtryAmt")
-        net_indicator = r.text(stmt, "TxsSummry/TtlNtries/CdtDbtInd")
+        net_el = r.find("TxsSummry/TtlNtries/TtlNetNtryAmt")
+        net_indicator = r.text("TxsSummry/TtlNtries/CdtDbtInd")
     declared_sum = signed(parse_amount(net_el, place), net_indicator) if net_el is not None \
         else None
-    created = parse_datetime(r.text(stmt, "CreDtTm")) or group_created
+    created = parse_datetime(r.text("CreDtTm")) or group_created
     statement = Statement(
         account=account or "", currency=currency,
-        statement_id=r.text(stmt, "Id"),
-        sequence=r.first_text(stmt, "ElctrncSeqNb", "LglSeqNb"),
+        statement_id=r.text("Id"),
+        sequence=r.first_text("ElctrncSeqNb", "LglSeqNb"),
         opening_balance=opening, closing_balance=closing,
         opening_date=opening_date, closing_date=closing_date,
         kind=STATEMENT_KINDS[local_name(stmt)],
-        account_bic=r.first_text(stmt, "Acct/Svcr/FinInstnId/BIC", "Acct/Svcr/FinInstnId/BICFI"),
-        account_owner=r.first_text(stmt, "Acct/Ownr/Nm", "Acct/Ownr/Pty/Nm", "Acct/Nm"),
+        account_bic=r.first_text("Acct/Svcr/FinInstnId/BIC", "Acct/Svcr/FinInstnId/BICFI"),
+        account_owner=r.first_text("Acct/Ownr/Nm", "Acct/Ownr/Pty/Nm", "Acct/Nm"),
         created_at=created,
         declared_count=declared_count, declared_sum=declared_sum, source_line=path,
     )
