@@ -51,6 +51,12 @@ class Allocation:
 
 @dataclass(frozen=True, slots=True)
 class Adjustment:
+    """A non-item line of an application, signed so that allocations + adjustments = payment.
+
+    bank_charge and write_off of a short payment are negative (the items are settled in full,
+    the cash fell short); unapplied cash of an overpayment is positive.
+    """
+
     kind: AdjustmentKind
     amount: Decimal
     reason: str = ""
@@ -88,6 +94,7 @@ class Proposal:
     confidence: float = 0.0
     evidence: tuple[Evidence, ...] = ()
     explanation: str = ""
+    currency: str | None = None  # the payment's; set by the matcher registry when missing
 
     @property
     def item_keys(self) -> frozenset[ItemKey]:

@@ -1,0 +1,277 @@
+"""The candidate view: what the matchers may look at, indexed, read-only.
+
+The engine builds one view per matching run from the ledger (customers, open items, learned
+links) and hands the same view to every matcher for every payment. It is immutable after
+`build`: matchers share it and the conformance test checks that none of them changes it.
+
+Memory matters at a million items: items live once in a tuple, the indexes map keys to item
+positions (an `int`, or a tuple of ints when a key is shared), and the classes use `__slots__`.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal, TypeVar
+
+from matchers.text import compact, document_keys, name_variants
+from reconciler.domain import Customer, ItemKey, ItemStatus, OpenItem
+from reconciler.money import ZERO
+
+_Positions = int | tuple[int, ...]
+_K = TypeVar("_K", str, Decimal)
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedLink:
+    """What reviewers taught the engine: this payer IBAN or payer name is this customer."""
+
+    kind: Literal["iban", "name"]
+    value: str
+    customer_id: str
+
+
+def _put(index: dict[_K, _Positions], key: _K, position: int) -> None:
+    # Most keys are unique: store a bare int and only build a tuple on a collision.
+    found: _Positions | None = index.get(key)
+    if found is None:
+        index[key] = position
+    elif isinstance(found, int):
+        if found != position:
+            index[key] = (found, position)
+    elif position not in found:
+        index[key] = (*typing.cast(tuple[int, ...], found), position)
+
+
+def _positions(found: _Positions | None) -> tuple[int, ...]:
+    if found is None:
+        return ()
+    return (found,) if isinstance(found, int) else found
+
+
+def _add_name(index: dict[str, tuple[str, ...]], name: str, customer_id: str) -> None:
+    for variant in name_variants(name):
+        ids = index.get(variant, ())
+        if customer_id not in ids:
+            index[variant] = (*ids, customer_id)
+
+
+def is_matchable(item: OpenItem) -> bool:
+    """Open for matching: status open and something left to pay (disputed items are not)."""
+    return item.status is ItemStatus.OPEN and item.open_amount != ZERO
+
+
+class CandidateView:
+    """Read-only indexes over customers and items, shared by all matchers.
+
+    Lookups (all return tuples, empty when nothing is known):
+
+    - `item(key)`: an open item; `known_item(key)`: open, closed or disputed; `is_open(key)`.
+    - `items_by_document(full_key)` / `items_by_digits(digit_key)` / `items_by_payment_reference`:
+      items (open *and* closed: a reference to a closed item is evidence too) by the keys of
+      `matchers.text.document_keys` and by their compacted payment reference.
+    - `open_items_of(customer_id, currency=None)`: the customer's open items.
+    - `items_with_amount(amount, currency)`: open items whose open amount equals `amount`.
+    - `customer(id)`, `customers_by_iban(iban)`, `customers_by_learned_iban(iban)`,
+      `customers_by_name(name)` (exact after normalisation), `customers_by_alias(name)`,
+      `group_of(customer_id)`: the customer, its parent, its subsidiaries and its siblings.
+    - `name_choices` / `name_owners`: parallel tuples of normalised names and aliases and the
+      customer each belongs to, for fuzzy search (`name_is_alias` tells which are learned).
+    """
+
+    __slots__ = (
+        "_by_alias", "_by_amount", "_by_customer", "_by_digits", "_by_document", "_by_iban",
+        "_by_learned_iban", "_by_name", "_by_reference", "_children", "_customers", "_items",
+        "_open", "_positions", "name_choices", "name_is_alias", "name_owners",
+    )
+
+    _items: tuple[OpenItem, ...]
+    _open: bytearray
+
+    def __init__(self) -> None:
+        raise TypeError("use CandidateView.build(customers, items, learned, closed_items)")
+
+    @classmethod
+    def build(cls, customers: Iterable[Customer], items: Iterable[OpenItem],
+              learned: Iterable[LearnedLink] = (),
+              closed_items: Iterable[OpenItem] = ()) -> CandidateView:
+        """Index everything once. Items not open (closed, disputed, zero) are kept as known."""
+        view = object.__new__(cls)
+        view._index_customers(customers, learned)
+        view._index_items(items, closed_items)
+        return view
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _index_customers(self, customers: Iterable[Customer],
+                         learned: Iterable[LearnedLink]) -> None:
+        by_id: dict[str, Customer] = {}
+        by_iban: dict[str, tuple[str, ...]] = {}
+        by_name: dict[str, tuple[str, ...]] = {}
+        children: dict[str, list[str]] = {}
+        for customer in customers:
+            by_id[customer.customer_id] = customer
+            for iban in customer.ibans:
+                key = compact(iban)
+                ids = by_iban.get(key, ())
+                if customer.customer_id not in ids:
+                    by_iban[key] = (*ids, customer.customer_id)
+            _add_name(by_name, customer.name, customer.customer_id)
+            if customer.parent_customer_id:
+                children.setdefault(customer.parent_customer_id, []).append(customer.customer_id)
+        by_alias: dict[str, tuple[str, ...]] = {}
+        by_learned_iban: dict[str, tuple[str, ...]] = {}
+        for link in learned:
+            if link.kind == "iban":
+                key = compact(link.value)
+                ids = by_learned_iban.get(key, ())
+                if link.customer_id not in ids:
+                    by_learned_iban[key] = (*ids, link.customer_id)
+            elif link.kind == "name":
+                _add_name(by_alias, link.value, link.customer_id)
+            else:
+                raise ValueError(f"learned link kind must be 'iban' or 'name', not {link.kind!r}")
+        choices: list[str] = []
+        owners: list[str] = []
+        is_alias: list[bool] = []
+        for table, alias in ((by_name, False), (by_alias, True)):
+            for name, ids in sorted(table.items()):
+                for customer_id in ids:
+                    choices.append(name)
+                    owners.append(customer_id)
+                    is_alias.append(alias)
+        self._customers = by_id
+        self._by_iban = by_iban
+        self._by_learned_iban = by_learned_iban
+        self._by_name = by_name
+        self._by_alias = by_alias
+        self._children = {k: tuple(sorted(v)) for k, v in children.items()}
+        self.name_choices = tuple(choices)
+        self.name_owners = tuple(owners)
+        self.name_is_alias = tuple(is_alias)
+
+    def _index_items(self, items: Iterable[OpenItem], closed_items: Iterable[OpenItem]) -> None:
+        every: list[OpenItem] = []
+        is_open = bytearray()
+        by_document: dict[str, _Positions] = {}
+        by_digits: dict[str, _Positions] = {}
+        by_reference: dict[str, _Positions] = {}
+        by_customer: dict[str, list[int]] = {}
+        by_amount: dict[Decimal, _Positions] = {}
+        positions: dict[ItemKey, int] = {}
+        for source_is_open, source in ((True, items), (False, closed_items)):
+            for item in source:
+                key = item.key
+                if key in positions:
+                    continue  # an item listed as open wins over a stale closed copy
+                position = len(every)
+                every.append(item)
+                positions[key] = position
+                matchable = source_is_open and is_matchable(item)
+                is_open.append(matchable)
+                full, digits = document_keys(item.document_number)
+                _put(by_document, full, position)
+                for digit_key in digits:
+                    _put(by_digits, digit_key, position)
+                if item.payment_reference:
+                    _put(by_reference, compact(item.payment_reference), position)
+                if matchable:
+                    by_customer.setdefault(item.customer_id, []).append(position)
+                    _put(by_amount, item.open_amount, position)
+        self._items = tuple(every)
+        self._open = is_open
+        self._positions = positions
+        self._by_document = by_document
+        self._by_digits = by_digits
+        self._by_reference = by_reference
+        self._by_customer = {k: tuple(v) for k, v in by_customer.items()}
+        self._by_amount = by_amount
+
+    # --- items ------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def item(self, key: ItemKey) -> OpenItem | None:
+        position = self._positions.get(key)
+        if position is None or not self._open[position]:
+            return None
+        return self._items[position]
+
+    def known_item(self, key: ItemKey) -> OpenItem | None:
+        position = self._positions.get(key)
+        return None if position is None else self._items[position]
+
+    def is_open(self, key: ItemKey) -> bool:
+        position = self._positions.get(key)
+        return position is not None and bool(self._open[position])
+
+    def _resolve(self, found: _Positions | None) -> tuple[OpenItem, ...]:
+        return tuple(self._items[p] for p in _positions(found))
+
+    def items_by_document(self, full_key: str) -> tuple[OpenItem, ...]:
+        return self._resolve(self._by_document.get(full_key))
+
+    def items_by_digits(self, digit_key: str) -> tuple[OpenItem, ...]:
+        return self._resolve(self._by_digits.get(digit_key))
+
+    def items_by_payment_reference(self, reference: str) -> tuple[OpenItem, ...]:
+        return self._resolve(self._by_reference.get(compact(reference)))
+
+    def open_items_of(self, customer_id: str, currency: str | None = None) -> tuple[OpenItem, ...]:
+        found = tuple(self._items[p] for p in self._by_customer.get(customer_id, ()))
+        if currency is None:
+            return found
+        return tuple(i for i in found if i.currency == currency)
+
+    def items_with_amount(self, amount: Decimal, currency: str,
+                          customer_ids: Iterable[str] | None = None) -> tuple[OpenItem, ...]:
+        """Open items of `customer_ids` (default: every customer) whose open amount is `amount`."""
+        found = self._resolve(self._by_amount.get(amount))
+        wanted = None if customer_ids is None else set(customer_ids)
+        return tuple(i for i in found if i.currency == currency
+                     and (wanted is None or i.customer_id in wanted))
+
+    # --- customers --------------------------------------------------------------------------
+
+    def customer(self, customer_id: str) -> Customer | None:
+        return self._customers.get(customer_id)
+
+    def customers_by_iban(self, iban: str | None) -> tuple[str, ...]:
+        return self._by_iban.get(compact(iban), ()) if iban else ()
+
+    def customers_by_learned_iban(self, iban: str | None) -> tuple[str, ...]:
+        return self._by_learned_iban.get(compact(iban), ()) if iban else ()
+
+    def customers_by_name(self, name: str | None) -> tuple[str, ...]:
+        return self._lookup_name(self._by_name, name)
+
+    def customers_by_alias(self, name: str | None) -> tuple[str, ...]:
+        return self._lookup_name(self._by_alias, name)
+
+    @staticmethod
+    def _lookup_name(index: dict[str, tuple[str, ...]], name: str | None) -> tuple[str, ...]:
+        if not name:
+            return ()
+        found: list[str] = []
+        for variant in name_variants(name):
+            for customer_id in index.get(variant, ()):
+                if customer_id not in found:
+                    found.append(customer_id)
+        return tuple(found)
+
+    def group_of(self, customer_id: str) -> tuple[str, ...]:
+        """The customer first, then parent, subsidiaries and siblings (sorted, no repeats)."""
+        customer = self._customers.get(customer_id)
+        related: set[str] = set(self._children.get(customer_id, ()))
+        parent = customer.parent_customer_id if customer else None
+        if parent:
+            related.add(parent)
+            related.update(self._children.get(parent, ()))
+        related.discard(customer_id)
+        return (customer_id, *sorted(related))
+
+    def in_same_group(self, first: str, second: str) -> bool:
+        return first == second or second in self.group_of(first)

@@ -1,0 +1,330 @@
+"""Amount-combination matcher: which of the payer's open items add up to the payment?
+
+Customers pay several invoices at once, net of credit notes and cash discounts, and banks
+deduct charges on the way. Once the payer is known (IBAN, exact name, learned alias, or the
+items its text cites), we search the payer's open items for every set whose open amounts, each
+less its allowed discount or not, sum to the payment within the bank-charge tolerance.
+
+The search (`find_combinations`) is exact and bounded, not greedy: a depth-first search over
+integer cents with branch-and-bound on the reachable range, a deterministic node budget and a
+wall-clock cap (`settings.combination_time_ms`; hitting it marks the result incomplete, which
+blocks automatic application). Exact sums beat tolerance sums, fewer items beat more; when
+several sets fit equally well, that is ambiguity and nobody is auto-applied.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from matchers import scoring
+from matchers.candidates import CandidateView
+from matchers.reference import ReferenceScan, payer_customers, scan_references
+from matchers.settlement import amount_evidence, discount_of, settle_chosen
+from reconciler.domain import Evidence, OpenItem, Payment, Proposal
+from reconciler.money import ZERO, format_amount, minor_units
+from reconciler.settings import MatchingSettings
+
+NAME = "combination"
+NODE_BUDGET = 400_000  # deterministic bound on the search; the time cap is a safety net
+SOLUTION_LIMIT = 3  # alternatives kept for review
+
+Choice = tuple[int, bool]  # (item index, cash discount taken)
+_Pick = tuple[int, int]  # (position in search order, option: 0 full, 1 discounted)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """The best-fitting sets found. `difference` is cents the items exceed the target by."""
+
+    solutions: tuple[tuple[Choice, ...], ...] = ()
+    difference: int | None = None
+    size: int | None = None
+    count: int = 0  # sets as good as the best (capped at SOLUTION_LIMIT + 1)
+    within_tolerance: int = 0  # inexact sets found inside the tolerance (when no exact one)
+    complete: bool = True
+
+    @property
+    def ambiguous(self) -> bool:
+        if self.count > 1:
+            return True
+        return bool(self.difference) and self.within_tolerance > 1
+
+
+@dataclass(slots=True)
+class _Search:
+    options: list[tuple[int, ...]]
+    target: int
+    tolerance: int
+    budget: int
+    deadline: float
+    pos_max: list[int] = field(default_factory=list)
+    neg_min: list[int] = field(default_factory=list)
+    nodes: int = 0
+    stopped: bool = False
+    best_key: tuple[int, int] | None = None
+    best: list[tuple[_Pick, ...]] = field(default_factory=list)
+    count: int = 0
+    within: int = 0
+
+
+def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, tolerance: int,
+                      *, limit: int = SOLUTION_LIMIT, node_budget: int = NODE_BUDGET,
+                      time_ms: int = 200) -> SearchResult:
+    """Sets of items whose amounts sum to `target` .. `target + tolerance` (integer cents).
+
+    `amounts[i]` is (open amount, open amount less discount or None). Each item is left out,
+    taken in full, or taken with its discount. Returns the sets with the smallest difference
+    (then the fewest items), at most `limit` of them, in a deterministic order.
+    """
+    order = sorted(range(len(amounts)), key=lambda i: (-abs(amounts[i][0]), i))
+    options: list[tuple[int, ...]] = []
+    for i in order:
+        full, discounted = amounts[i]
+        options.append((full,) if discounted is None or discounted == full else (full, discounted))
+    state = _Search(options, target, tolerance, node_budget,
+                    time.perf_counter() + time_ms / 1000.0)
+    pos_max = [0] * (len(options) + 1)
+    neg_min = [0] * (len(options) + 1)
+    for k in range(len(options) - 1, -1, -1):
+        pos_max[k] = pos_max[k + 1] + max(0, *options[k])
+        neg_min[k] = neg_min[k + 1] + min(0, *options[k])
+    state.pos_max, state.neg_min = pos_max, neg_min
+    _descend(state, 0, 0, [])
+    solutions = []
+    for chosen in state.best[:limit]:
+        solutions.append(tuple(sorted(
+            (order[k], bool(opt)) for k, opt in chosen)))
+    solutions.sort()
+    key = state.best_key
+    return SearchResult(tuple(solutions), key[0] if key else None, key[1] if key else None,
+                        state.count, state.within, not state.stopped)
+
+
+def _descend(s: _Search, k: int, total: int, chosen: list[_Pick]) -> None:
+    s.nodes += 1
+    if s.nodes > s.budget or (s.nodes & 1023 == 0 and time.perf_counter() > s.deadline):
+        s.stopped = True
+    if s.stopped:
+        return
+    exact_found = s.best_key is not None and s.best_key[0] == 0
+    upper = s.target if exact_found else s.target + s.tolerance
+    if total + s.neg_min[k] > upper or total + s.pos_max[k] < s.target:
+        return
+    if exact_found and s.best_key is not None and len(chosen) >= s.best_key[1] \
+            and total != s.target:
+        return  # an exact set of fewer items exists; a larger one cannot beat it
+    if k == len(s.options):
+        if chosen and s.target <= total <= upper:
+            _record(s, total - s.target, chosen)
+        return
+    for n, value in enumerate(s.options[k]):
+        chosen.append((k, n))
+        _descend(s, k + 1, total + value, chosen)
+        chosen.pop()
+    _descend(s, k + 1, total, chosen)
+
+
+def _record(s: _Search, difference: int, chosen: list[_Pick]) -> None:
+    if difference:
+        s.within += 1
+    key = (difference, len(chosen))
+    if s.best_key is None or key < s.best_key:
+        s.best_key, s.best, s.count = key, [tuple(chosen)], 1
+    elif key == s.best_key:
+        s.count += 1
+        if len(s.best) <= SOLUTION_LIMIT:
+            s.best.append(tuple(chosen))
+
+
+# --- proposals for identified payers ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A customer the payer probably is, and why we think so."""
+
+    customer_id: str
+    evidence: tuple[Evidence, ...]
+
+
+def _cents(amount: Decimal, currency: str) -> int:
+    return int(amount.scaleb(minor_units(currency)).to_integral_value())
+
+
+def candidate_items(payment: Payment, view: CandidateView, customer_ids: Sequence[str],
+                    max_items: int) -> tuple[list[OpenItem], bool]:
+    """The open items worth searching, oldest due first, and whether some were left out."""
+    pool: list[OpenItem] = []
+    for customer_id in customer_ids:
+        pool.extend(view.open_items_of(customer_id, payment.currency))
+    credits = -sum((i.open_amount for i in pool if i.open_amount < ZERO), ZERO)
+    # An invoice larger than the payment plus every credit note cannot be in any fitting set.
+    reachable = payment.amount + credits
+    useful = [i for i in pool if i.open_amount <= reachable]
+    useful.sort(key=lambda i: (i.due_date, str(i.key)))
+    return useful[:max_items], len(useful) > max_items
+
+
+def search_items(payment: Payment, items: Sequence[OpenItem],
+                 settings: MatchingSettings) -> SearchResult:
+    """Run `find_combinations` over `items` for this payment, in cents."""
+    currency = payment.currency
+    amounts: list[tuple[int, int | None]] = []
+    for item in items:
+        discount = discount_of(item, payment)
+        full = _cents(item.open_amount, currency)
+        amounts.append((full, _cents(item.open_amount - discount, currency) if discount else None))
+    tolerance = _cents(settings.tolerance(currency).bank_charge, currency)
+    return find_combinations(amounts, _cents(payment.amount, currency), tolerance,
+                             time_ms=settings.combination_time_ms)
+
+
+def propose_for_identities(matcher: str, payment: Payment, view: CandidateView,
+                           settings: MatchingSettings, identities: Sequence[Identity],
+                           scan: ReferenceScan | None = None) -> list[Proposal]:
+    """Search each identified customer's items (then its group's) and build the proposals.
+
+    Shared by the combination and the fuzzy-name matcher: only the identities differ.
+    """
+    if payment.amount <= ZERO:
+        return []
+    scan = scan if scan is not None else scan_references(payment, view)
+    found: list[tuple[Identity, list[OpenItem], SearchResult, bool, bool]] = []
+    for identity in identities:
+        own, truncated = candidate_items(payment, view, [identity.customer_id],
+                                         settings.combination_max_items)
+        result = search_items(payment, own, settings)
+        via_group = False
+        if not result.solutions:
+            group = view.group_of(identity.customer_id)
+            if len(group) > 1:
+                own, truncated = candidate_items(payment, view, group,
+                                                 settings.combination_max_items)
+                result = search_items(payment, own, settings)
+                via_group = True
+        if result.solutions:
+            found.append((identity, own, result, truncated, via_group))
+    if not found:
+        return []
+    best_key = min((r.difference or 0, r.size or 0) for _, _, r, _, _ in found)
+    rivals = sum(r.count for _, _, r, _, _ in found
+                 if (r.difference or 0, r.size or 0) == best_key)
+    proposals: list[Proposal] = []
+    for identity, items, result, truncated, via_group in found:
+        for solution in result.solutions:
+            chosen = [items[i] for i, _ in solution]
+            proposals.append(_proposal(matcher, payment, view, identity, chosen,
+                                       [d for _, d in solution], result, rivals, best_key,
+                                       truncated, via_group, scan))
+    proposals.sort(key=lambda p: (-p.confidence, sorted(str(k) for k in p.item_keys)))
+    return proposals[:SOLUTION_LIMIT]
+
+
+def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Identity,
+              items: list[OpenItem], discounted: list[bool], result: SearchResult, rivals: int,
+              best_key: tuple[int, int], truncated: bool, via_group: bool,
+              scan: ReferenceScan) -> Proposal:
+    settlement = settle_chosen(items, discounted, payment)
+    evidence: list[Evidence] = list(identity.evidence)
+    docs = ", ".join(f"{i.key} ({format_amount(i.open_amount, i.currency)})" for i in items)
+    evidence.append(Evidence(matcher, "items", f"{len(items)} open item(s): {docs}", 0.0))
+    evidence.extend(amount_evidence(matcher, settlement, len(items)))
+    key = (result.difference or 0, result.size or 0)
+    if key != best_key:
+        evidence.append(Evidence(matcher, "ambiguity", "another customer's items fit better",
+                                 scoring.AMBIGUOUS))
+    elif rivals > 1 or result.ambiguous:
+        alternatives = max(rivals, result.count, result.within_tolerance)
+        detail = (f"{alternatives}{'+' if alternatives > SOLUTION_LIMIT else ''} sets of items "
+                  "fit the amount equally well")
+        evidence.append(Evidence(matcher, "ambiguity", detail, scoring.AMBIGUOUS))
+    if not result.complete or truncated:
+        evidence.append(Evidence(matcher, "incomplete", "the search did not cover every open "
+                                 "item: a better set may exist", scoring.INCOMPLETE))
+    if via_group:
+        evidence.append(Evidence(matcher, "group", f"items of {identity.customer_id}'s group "
+                                 "(parent or subsidiaries)", scoring.GROUP))
+    evidence.extend(_reference_evidence(matcher, scan, items))
+    date = scoring.date_evidence(matcher, items, payment.value_date)
+    if date is not None:
+        evidence.append(date)
+    merged = scoring.merge(evidence)
+    score = scoring.confidence(merged)
+    return Proposal(payment.id, matcher, identity.customer_id, settlement.allocations,
+                    settlement.adjustments, score, merged, scoring.explain(matcher, merged, score),
+                    payment.currency)
+
+
+def _reference_evidence(matcher: str, scan: ReferenceScan,
+                        items: list[OpenItem]) -> list[Evidence]:
+    out: list[Evidence] = []
+    chosen = {i.key for i in items}
+    cited = {i.key for i in scan.cited_open}
+    if cited and cited <= chosen:
+        names = ", ".join(sorted(str(k) for k in cited))
+        out.append(Evidence(matcher, "reference", f"the payment cites {names}, all in this set",
+                            scoring.REFERENCE_IN_SET))
+    elif cited:
+        missing = ", ".join(sorted(str(k) for k in cited - chosen))
+        out.append(Evidence(matcher, "conflict", f"the payment cites {missing}, not in this set",
+                            scoring.NOT_CITED))
+    if scan.unresolved or scan.invalid:
+        names = ", ".join(repr(u) for u in (*scan.unresolved, *scan.invalid))
+        out.append(Evidence(matcher, "unresolved", f"the payment cites unknown documents {names}",
+                            scoring.UNRESOLVED_REFERENCE))
+    if any(h.known_items and not h.open_items for h in scan.hits):
+        out.append(Evidence(matcher, "closed", "the payment cites items already settled",
+                            scoring.CLOSED_REFERENCE))
+    return out
+
+
+def identify_payer(matcher: str, payment: Payment, view: CandidateView,
+                   scan: ReferenceScan) -> list[Identity]:
+    """Who is paying: by IBAN, learned IBAN, exact name, learned alias, cited items."""
+    evidence: dict[str, list[Evidence]] = {}
+
+    def add(ids: Sequence[str], kind: str, detail: str, weight: float) -> None:
+        for customer_id in ids:
+            share = weight if len(ids) == 1 else weight * 0.6  # a shared account or name
+            evidence.setdefault(customer_id, []).append(
+                Evidence(matcher, kind, f"{detail} -> {customer_id}", round(share, 4)))
+
+    iban = payment.counterparty_iban
+    add(view.customers_by_iban(iban), "iban", f"payer IBAN {iban} is on file", scoring.IBAN)
+    add(view.customers_by_learned_iban(iban), "iban", f"payer IBAN {iban} was learned",
+        scoring.LEARNED_IBAN)
+    for name in (payment.counterparty_name, payment.ultimate_debtor):
+        add(view.customers_by_name(name), "name", f"payer name {name!r} matches exactly",
+            scoring.NAME_EXACT)
+        add(view.customers_by_alias(name), "alias", f"payer name {name!r} is a learned alias",
+            scoring.ALIAS)
+    if not evidence:
+        add(scan.cited_customers, "reference", "the payment cites items of",
+            scoring.PAYER_BY_REFERENCE)
+    return [Identity(c, tuple(e)) for c, e in sorted(evidence.items())][:5]
+
+
+class CombinationMatcher:
+    """The payer's open items that add up to the payment. See the module docstring."""
+
+    name = NAME
+    version = "1.0.0"
+
+    def __init__(self, settings: MatchingSettings) -> None:
+        self.settings = settings
+
+    def propose(self, payment: Payment, view: CandidateView) -> Sequence[Proposal]:
+        if payment.amount <= ZERO:
+            return []
+        scan = scan_references(payment, view)
+        identities = identify_payer(NAME, payment, view, scan)
+        if not identities:
+            return []
+        return propose_for_identities(NAME, payment, view, self.settings, identities, scan)
+
+
+__all__ = ["CombinationMatcher", "Identity", "SearchResult", "find_combinations",
+           "identify_payer", "payer_customers", "propose_for_identities"]

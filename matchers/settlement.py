@@ -1,0 +1,172 @@
+"""How a payment settles a chosen set of items: allocations, adjustments, and how well it fits.
+
+Sign convention (shared with the engine): sum(allocation.amount) + sum(adjustment.amount) =
+payment amount. An allocation settles `amount + discount` of its item. A payment short by
+bank charges settles the items in full and carries a *negative* `bank_charge` adjustment; a
+short payment written off carries a negative `write_off`; an overpayment keeps the excess as
+a positive `unapplied` adjustment on the customer's account.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from matchers import scoring
+from reconciler.domain import Adjustment, AdjustmentKind, Allocation, Evidence, OpenItem, Payment
+from reconciler.money import ZERO, format_amount, quantize
+from reconciler.settings import MatchingSettings
+
+MAX_DISCOUNT_CHOICES = 10  # items whose discount is tried on or off one by one
+
+
+class Fit(enum.StrEnum):
+    EXACT = "exact"
+    DISCOUNT = "discount"  # exact once the allowed cash discount is taken
+    BANK_CHARGE = "bank_charge"  # short by no more than the bank-charge tolerance
+    WRITE_OFF = "write_off"  # short beyond it, under the write-off limit
+    PARTIAL = "partial"
+    OVERPAYMENT = "overpayment"
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    fit: Fit
+    allocations: tuple[Allocation, ...]
+    adjustments: tuple[Adjustment, ...]
+    difference: Decimal  # cash the items called for minus the payment (positive: short)
+    detail: str
+
+
+def discount_of(item: OpenItem, payment: Payment) -> Decimal:
+    """The cash discount the payer may take on `item` when paying on the value date."""
+    return quantize(item.discount_on(payment.value_date), item.currency)
+
+
+def settle_chosen(items: Sequence[OpenItem], discounted: Sequence[bool],
+                  payment: Payment) -> Settlement:
+    """Settle `items` in full, taking the discount where `discounted`; the rest is a difference
+    (bank charge when short, unapplied when over). Used for combinations already searched."""
+    allocations = []
+    cash = ZERO
+    for item, take in zip(items, discounted, strict=True):
+        discount = discount_of(item, payment) if take else ZERO
+        allocations.append(Allocation(item.key, item.open_amount - discount, discount))
+        cash += item.open_amount - discount
+    difference = cash - payment.amount
+    taken = sum((a.discount for a in allocations), ZERO)
+    if difference == ZERO:
+        fit = Fit.DISCOUNT if taken else Fit.EXACT
+        return Settlement(fit, tuple(allocations), (), ZERO, _detail(fit, payment, cash, taken))
+    if difference > ZERO:
+        adjustment = Adjustment(AdjustmentKind.BANK_CHARGE, -difference,
+                                "deducted by an intermediary bank")
+        return Settlement(Fit.BANK_CHARGE, tuple(allocations), (adjustment,), difference,
+                          _detail(Fit.BANK_CHARGE, payment, cash, taken))
+    adjustment = Adjustment(AdjustmentKind.UNAPPLIED, -difference, "overpayment kept on account")
+    return Settlement(Fit.OVERPAYMENT, tuple(allocations), (adjustment,), difference,
+                      _detail(Fit.OVERPAYMENT, payment, cash, taken))
+
+
+def settle(items: Sequence[OpenItem], payment: Payment, settings: MatchingSettings) -> Settlement:
+    """The best way `payment` settles exactly these `items`.
+
+    Exact first, then exact with some cash discounts taken, then short within the bank-charge
+    tolerance, then short under the write-off limit, else a partial payment (oldest first) or
+    an overpayment to unapplied cash.
+    """
+    tolerance = settings.tolerance(payment.currency)
+    options = _discount_options(items, payment)
+    best: tuple[Decimal, tuple[bool, ...]] | None = None
+    for flags in options:
+        cash = sum((i.open_amount - (discount_of(i, payment) if f else ZERO)
+                    for i, f in zip(items, flags, strict=True)), ZERO)
+        difference = cash - payment.amount
+        if difference >= ZERO and (best is None or difference < best[0]):
+            best = (difference, flags)
+    if best is not None and best[0] <= tolerance.bank_charge:
+        return settle_chosen(items, best[1], payment)
+    total = sum((i.open_amount for i in items), ZERO)
+    if best is not None and best[0] <= settings.write_off_limit:
+        chosen = settle_chosen(items, best[1], payment)
+        write_off = Adjustment(AdjustmentKind.WRITE_OFF, -best[0], "short payment written off")
+        taken = sum((a.discount for a in chosen.allocations), ZERO)
+        return Settlement(Fit.WRITE_OFF, chosen.allocations, (write_off,), best[0],
+                          _detail(Fit.WRITE_OFF, payment, total - taken, taken))
+    if payment.amount > total:
+        return settle_chosen(items, (False,) * len(items), payment)
+    return _partial(items, payment, total)
+
+
+def _discount_options(items: Sequence[OpenItem], payment: Payment) -> list[tuple[bool, ...]]:
+    eligible = [n for n, item in enumerate(items) if discount_of(item, payment) > ZERO]
+    none = (False,) * len(items)
+    if not eligible:
+        return [none]
+    if len(eligible) > MAX_DISCOUNT_CHOICES:
+        return [none, tuple(n in eligible for n in range(len(items)))]
+    options = []
+    for size in range(len(eligible), -1, -1):  # all discounts first: the usual case
+        for subset in itertools.combinations(eligible, size):
+            options.append(tuple(n in subset for n in range(len(items))))
+    return options
+
+
+def _partial(items: Sequence[OpenItem], payment: Payment, total: Decimal) -> Settlement:
+    # Credit notes first (they add to what the payment can settle), then the oldest invoice.
+    ordered = sorted(items, key=lambda i: (i.open_amount > ZERO, i.due_date, i.document_number))
+    remaining = payment.amount
+    allocations = []
+    for item in ordered:
+        if item.open_amount <= ZERO:
+            allocations.append(Allocation(item.key, item.open_amount))
+            remaining -= item.open_amount
+            continue
+        amount = min(item.open_amount, remaining)
+        if amount > ZERO:
+            allocations.append(Allocation(item.key, amount))
+            remaining -= amount
+    if remaining != ZERO:  # the credit notes alone exceed the payment: keep the rest on account
+        adjustments: tuple[Adjustment, ...] = (
+            Adjustment(AdjustmentKind.UNAPPLIED, remaining, "overpayment kept on account"),)
+    else:
+        adjustments = ()
+    return Settlement(Fit.PARTIAL, tuple(allocations), adjustments, total - payment.amount,
+                      _detail(Fit.PARTIAL, payment, total, ZERO))
+
+
+def _detail(fit: Fit, payment: Payment, cash: Decimal, discount: Decimal) -> str:
+    cur = payment.currency
+    paid = format_amount(payment.amount, cur)
+    due = format_amount(cash, cur)
+    gap = format_amount(abs(cash - payment.amount), cur)
+    disc = f" after cash discount {format_amount(discount, cur)}" if discount else ""
+    return {
+        Fit.EXACT: f"paid {paid} {cur} equals the open amount {due}",
+        Fit.DISCOUNT: f"paid {paid} {cur} equals the open amount{disc}",
+        Fit.BANK_CHARGE: f"paid {paid} {cur} for {due}{disc}: {gap} short, inside the "
+                         f"bank-charge tolerance",
+        Fit.WRITE_OFF: f"paid {paid} {cur} for {due}{disc}: {gap} short, written off",
+        Fit.PARTIAL: f"paid {paid} {cur} of {due}: partial payment, {gap} stays open",
+        Fit.OVERPAYMENT: f"paid {paid} {cur} for {due}: {gap} over, kept as unapplied cash",
+    }[fit]
+
+
+def amount_evidence(matcher: str, settlement: Settlement, items: int = 1) -> list[Evidence]:
+    """How well the amount fits, as evidence (support, or a penalty for a difference)."""
+    extra = scoring.AMOUNT_EXTRA_ITEM * max(0, items - 1)
+    fit = settlement.fit
+    detail = settlement.detail
+    if fit in (Fit.EXACT, Fit.DISCOUNT):
+        return [Evidence(matcher, "amount", detail, round(scoring.AMOUNT_EXACT - extra, 4))]
+    if fit is Fit.BANK_CHARGE:
+        return [Evidence(matcher, "amount", detail, round(scoring.AMOUNT_BANK_CHARGE - extra, 4))]
+    if fit is Fit.WRITE_OFF:
+        return [Evidence(matcher, "amount", detail, scoring.AMOUNT_WRITE_OFF),
+                Evidence(matcher, "difference", "a write-off needs a reviewer", scoring.WRITE_OFF)]
+    if fit is Fit.PARTIAL:
+        return [Evidence(matcher, "difference", detail, scoring.PARTIAL)]
+    return [Evidence(matcher, "difference", detail, scoring.OVERPAYMENT)]
