@@ -1,0 +1,1 @@
+"""Tests of the bank-file parsers (CAMT, sniffing, checks, JSON, `recon parse`)."""
