@@ -198,8 +198,16 @@ def claim_transaction(session: Session, transaction_id: int) -> TransactionRow |
 
     On PostgreSQL this is `SELECT ... FOR UPDATE SKIP LOCKED`: concurrent matcher runs each
     take what nobody else is deciding, and the state check after the lock means a line applied
-    by a worker that committed first is seen as applied. SQLite serialises writers anyway.
+    by a worker that committed first is seen as applied. SQLite has one writer at a time: the
+    claim starts with a write, so the checks that follow read what the last writer committed.
     """
+    if _is_sqlite(session):
+        claimed = session.execute(
+            update(TransactionRow)
+            .where(TransactionRow.id == transaction_id, TransactionRow.state.in_(OPEN_STATES))
+            .values(state=TransactionRow.state).execution_options(synchronize_session=False))
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            return None
     row = session.execute(
         select(TransactionRow).where(TransactionRow.id == transaction_id)
         .with_for_update(skip_locked=True)
@@ -289,12 +297,22 @@ def _journal_data(application: ApplicationRow, allocations: Sequence[Allocation]
 
 
 def _lock_transaction(session: Session, transaction_id: int) -> TransactionRow:
+    if _is_sqlite(session):
+        # Take SQLite's write lock before reading, so that two decisions on the same line
+        # cannot both pass their checks on the same committed state.
+        session.execute(update(TransactionRow).where(TransactionRow.id == transaction_id)
+                        .values(state=TransactionRow.state)
+                        .execution_options(synchronize_session=False))
     row = session.execute(
         select(TransactionRow).where(TransactionRow.id == transaction_id).with_for_update()
     ).scalar_one_or_none()
     if row is None:
         raise NotFoundError(f"transaction {transaction_id} does not exist")
     return row
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def _require_open(session: Session, transaction: TransactionRow) -> None:

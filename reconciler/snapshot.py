@@ -1,0 +1,152 @@
+"""What a matching run reads from the database, once, as domain records.
+
+Rows are read with plain column selects (no ORM identity map) in chunks: a run reads a
+million open items, and ORM objects for each would cost minutes and gigabytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reconciler.db.bank import StatementRow, TransactionRow
+from reconciler.db.ledger import CustomerIbanRow, CustomerRow, OpenItemRow
+from reconciler.db.matching import ProposalRow
+from reconciler.domain import (
+    Customer,
+    Diagnostic,
+    DocumentType,
+    ItemKey,
+    ItemStatus,
+    OpenItem,
+    Payment,
+    PaymentTerms,
+    Severity,
+)
+from reconciler.learning import active_links
+from reconciler.money import ZERO
+
+# Lines the engine decides: new ones, ones waiting for review (re-evaluated with what the
+# ledger knows now) and ones nothing fitted last time (a new invoice may fit now).
+MATCHABLE_STATES = ("unreconciled", "suggested", "unmatched")
+# Settled items stay known for this long: a payment quoting one must not be applied elsewhere.
+CLOSED_ITEMS_DAYS = 400
+CHUNK = 20_000
+
+_TERMS = re.compile(r"^(?:(?P<rate>\d+(?:\.\d+)?)/(?P<days>\d+))?NET(?P<net>\d+)$")
+
+
+@dataclass(slots=True)
+class Snapshot:
+    customers: list[Customer] = field(default_factory=list)
+    items: list[OpenItem] = field(default_factory=list)
+    closed_items: list[OpenItem] = field(default_factory=list)
+    learned: list[tuple[str, str, str]] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    # transaction id -> item sets a reviewer rejected for it
+    rejected: dict[int, set[frozenset[ItemKey]]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def load_snapshot(session: Session) -> Snapshot:
+    snapshot = Snapshot()
+    snapshot.customers = _customers(session)
+    snapshot.items = list(_items(session, open_items=True))
+    snapshot.closed_items = list(_items(session, open_items=False))
+    snapshot.learned = active_links(session)
+    snapshot.payments = _payments(session, snapshot.diagnostics)
+    snapshot.rejected = _rejected(session)
+    return snapshot
+
+
+def parse_terms(code: str | None) -> PaymentTerms | None:
+    """'2/10NET30' -> 2 % within 10 days, net 30; None when absent or unreadable."""
+    if not code:
+        return None
+    found = _TERMS.match(code.strip().upper().replace(" ", ""))
+    if found is None:
+        return None
+    rate = Decimal(found["rate"]) / 100 if found["rate"] else ZERO
+    return PaymentTerms(int(found["net"]), rate, int(found["days"] or 0))
+
+
+def _customers(session: Session) -> list[Customer]:
+    ibans: dict[int, list[str]] = defaultdict(list)
+    for customer_pk, iban in session.execute(
+            select(CustomerIbanRow.customer_pk, CustomerIbanRow.iban)):
+        ibans[customer_pk].append(iban)
+    c = CustomerRow
+    rows = session.execute(select(
+        c.id, c.customer_id, c.name, c.parent_customer_id, c.segment, c.country,
+        c.payment_terms, c.email, c.credit_limit, c.currency, c.language).order_by(c.id))
+    return [Customer(customer_id=r.customer_id, name=r.name, ibans=tuple(sorted(ibans[r.id])),
+                     parent_customer_id=r.parent_customer_id, segment=r.segment,
+                     country=r.country, payment_terms=parse_terms(r.payment_terms),
+                     email=r.email, credit_limit=r.credit_limit, currency=r.currency,
+                     language=r.language) for r in rows]
+
+
+def _items(session: Session, *, open_items: bool) -> list[OpenItem]:
+    i = OpenItemRow
+    query = select(i.entity, i.document_number, i.document_type, i.customer_id, i.currency,
+                   i.amount, i.open_amount, i.issue_date, i.due_date, i.payment_reference,
+                   i.discount_rate, i.discount_due_date, i.status)
+    if open_items:
+        query = query.where(i.status == "open", i.open_amount != ZERO)
+    else:
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=CLOSED_ITEMS_DAYS)
+        query = query.where(i.status.in_(("closed", "disputed")), i.updated_at >= since)
+    found: list[OpenItem] = []
+    result = session.execute(query.order_by(i.id).execution_options(yield_per=CHUNK))
+    for r in result:
+        found.append(OpenItem(
+            entity=r.entity, document_number=r.document_number,
+            document_type=DocumentType(r.document_type), customer_id=r.customer_id,
+            currency=r.currency, amount=r.amount, open_amount=r.open_amount,
+            issue_date=r.issue_date, due_date=r.due_date, payment_reference=r.payment_reference,
+            discount_rate=r.discount_rate, discount_due_date=r.discount_due_date,
+            status=ItemStatus(r.status)))
+    return found
+
+
+def _payments(session: Session, diagnostics: list[Diagnostic]) -> list[Payment]:
+    t = TransactionRow
+    query = (select(t.id, t.amount, t.currency, t.value_date, t.booking_date, t.bank_reference,
+                    t.counterparty_name, t.counterparty_iban, t.creditor_reference,
+                    t.remittance_text, t.end_to_end_id, t.ultimate_debtor, t.account,
+                    StatementRow.closing_date)
+             .join(StatementRow, StatementRow.id == t.statement_id)
+             .where(t.state.in_(MATCHABLE_STATES), t.amount > ZERO, t.entry_status == "booked",
+                    t.is_reversal.is_(False))
+             .order_by(t.id).execution_options(yield_per=CHUNK))
+    payments: list[Payment] = []
+    for r in session.execute(query):
+        paid_on = r.value_date or r.booking_date or r.closing_date
+        if paid_on is None:
+            diagnostics.append(Diagnostic(Severity.WARNING, "no value, booking or statement "
+                                          "date: cannot be matched", where=f"payment {r.id}",
+                                          code="undated-payment"))
+            continue
+        payments.append(Payment(
+            id=r.id, amount=r.amount, currency=r.currency, value_date=paid_on,
+            bank_reference=r.bank_reference, counterparty_name=r.counterparty_name,
+            counterparty_iban=r.counterparty_iban, creditor_reference=r.creditor_reference,
+            remittance_text=r.remittance_text, end_to_end_id=r.end_to_end_id,
+            ultimate_debtor=r.ultimate_debtor, account=r.account))
+    return payments
+
+
+def _rejected(session: Session) -> dict[int, set[frozenset[ItemKey]]]:
+    found: dict[int, set[frozenset[ItemKey]]] = defaultdict(set)
+    rows = session.execute(select(ProposalRow.transaction_id, ProposalRow.allocations)
+                           .where(ProposalRow.state == "rejected"))
+    for transaction_id, allocations in rows:
+        found[transaction_id].add(frozenset(ItemKey(a["entity"], a["document_number"])
+                                            for a in allocations))
+    return dict(found)
