@@ -291,14 +291,15 @@ class ReferenceMatcher:
                             Evidence(NAME, "ambiguity", f"{hit.token!r} names "
                                      f"{len(hit.open_items)} items", scoring.AMBIGUOUS)]
                 proposals.append(self._proposal(payment, view, [item], payers, evidence))
-        if proposals or not closed:
+        settled = [i for i in closed if not view.is_open(i.key)]  # not just another currency
+        if proposals or not settled:
             return proposals
-        owners = sorted({i.customer_id for i in closed})
+        owners = sorted({i.customer_id for i in settled})
         if len(owners) != 1:
             return []
         # Every cited item is already settled: perhaps paid twice. Keep the cash on the
         # customer's account and let a person decide (refund, or another open item).
-        evidence = [Evidence(NAME, "reference", f"names {_describe(closed)}", scoring.DIGITS_BARE),
+        evidence = [Evidence(NAME, "reference", f"names {_describe(settled)}", scoring.DIGITS_BARE),
                     Evidence(NAME, "closed", "every cited item is already settled or not "
                              "open: possible double payment", scoring.CLOSED_REFERENCE),
                     Evidence(NAME, "difference", "kept as unapplied cash", scoring.OVERPAYMENT)]

@@ -1,0 +1,173 @@
+"""The amount-combination matcher and its exact, bounded subset-sum search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matchers.candidates import LearnedLink
+from matchers.combination import CombinationMatcher, find_combinations
+from reconciler.domain import AdjustmentKind, OpenItem, Payment, Proposal
+from tests.matchers.builders import (
+    IBAN_C1,
+    IBAN_UNKNOWN,
+    SETTINGS,
+    TODAY,
+    customer,
+    default_customers,
+    documents,
+    item,
+    pay,
+    view,
+)
+
+AUTO = SETTINGS.auto_threshold
+matcher = CombinationMatcher(SETTINGS)
+
+
+def c1_items() -> list[OpenItem]:
+    return [item("INV-1", "120.00", due=TODAY - dt.timedelta(40)),
+            item("INV-2", "340.50", due=TODAY - dt.timedelta(30)),
+            item("INV-3", "99.99", due=TODAY - dt.timedelta(20)),
+            item("CN-4", "-20.50"),
+            item("INV-5", "1200.00", "C2")]
+
+
+def propose(payment: Payment, items: list[OpenItem] | None = None,
+            learned: Sequence[LearnedLink] = ()) -> Sequence[Proposal]:
+    return matcher.propose(payment, view(default_customers(), items or c1_items(), learned))
+
+
+def test_single_item_equal_to_the_amount() -> None:
+    proposals = propose(pay("99.99", iban=IBAN_C1))
+    assert documents(proposals[0]) == {"INV-3"}
+    assert proposals[0].confidence >= AUTO
+
+
+def test_invoices_net_of_credit_note() -> None:
+    proposal = propose(pay("439.99", iban=IBAN_C1))[0]  # 120.00 + 340.50 - 20.50 = 440.00 - .01
+    assert proposal.allocated + proposal.adjusted == pay("439.99").amount
+    assert documents(proposal) == {"INV-1", "INV-2", "CN-4"}
+    assert proposal.adjustments[0].kind is AdjustmentKind.BANK_CHARGE
+
+
+def test_exact_beats_tolerance() -> None:
+    items = [item("A", "100.00"), item("B", "101.00")]
+    proposals = propose(pay("100.00", iban=IBAN_C1), items)
+    assert documents(proposals[0]) == {"A"}
+    assert proposals[0].adjustments == ()
+
+
+def test_equal_fits_are_ambiguous_and_never_auto() -> None:
+    items = [item("A", "50.00"), item("B", "50.00"), item("C", "70.00")]
+    proposals = propose(pay("50.00", iban=IBAN_C1), items)
+    assert {frozenset(documents(p)) for p in proposals} == {frozenset({"A"}), frozenset({"B"})}
+    assert all(p.confidence < AUTO for p in proposals)
+    assert all(any(e.kind == "ambiguity" for e in p.evidence) for p in proposals)
+
+
+def test_discount_per_item() -> None:
+    items = [item("A", "500.00", discount="0.02", discount_until=TODAY),
+             item("B", "300.00", discount="0.02", discount_until=TODAY - dt.timedelta(1))]
+    proposal = propose(pay("790.00", iban=IBAN_C1), items)[0]  # 490.00 + 300.00
+    by_doc = {a.item.document_number: a for a in proposal.allocations}
+    assert str(by_doc["A"].discount) == "10.00" and by_doc["B"].discount == 0
+    assert proposal.confidence >= AUTO
+
+
+def test_payer_found_by_exact_name_is_a_suggestion() -> None:
+    proposal = propose(pay("99.99", name="ACME HANDELS GMBH", iban=IBAN_UNKNOWN))[0]
+    assert documents(proposal) == {"INV-3"}
+    assert SETTINGS.suggest_threshold <= proposal.confidence < AUTO
+
+
+def test_payer_found_by_learned_iban() -> None:
+    learned = [LearnedLink("iban", IBAN_UNKNOWN, "C1")]
+    proposal = propose(pay("99.99", iban=IBAN_UNKNOWN), learned=learned)[0]
+    assert documents(proposal) == {"INV-3"}
+    assert any(e.kind == "iban" and "learned" in e.detail for e in proposal.evidence)
+
+
+def test_unknown_payer_gives_nothing() -> None:
+    assert propose(pay("99.99", name="Someone Else", iban=IBAN_UNKNOWN)) == []
+
+
+def test_group_items_when_own_items_do_not_fit() -> None:
+    customers = [customer("P", "Parent AG", IBAN_C1), customer("S", "Sub GmbH", parent="P")]
+    items = [item("P-1", "10.00", "P"), item("S-1", "75.00", "S"), item("S-2", "25.00", "S")]
+    proposals = matcher.propose(pay("100.00", iban=IBAN_C1), view(customers, items))
+    assert documents(proposals[0]) == {"S-1", "S-2"}
+    assert any(e.kind == "group" for e in proposals[0].evidence)
+
+
+def test_cited_item_outside_the_set_is_a_conflict() -> None:
+    proposals = propose(pay("99.99", "INV-1", iban=IBAN_C1))
+    assert any(e.kind == "conflict" for e in proposals[0].evidence)
+    assert proposals[0].confidence < AUTO
+
+
+def test_not_greedy_by_due_date() -> None:
+    # Oldest first would take 60 + 30 and stop; the exact set is the two younger ones.
+    items = [item("OLD", "60.00", due=TODAY - dt.timedelta(90)),
+             item("MID", "45.00", due=TODAY - dt.timedelta(60)),
+             item("NEW", "55.00", due=TODAY - dt.timedelta(10))]
+    assert documents(propose(pay("100.00", iban=IBAN_C1), items)[0]) == {"MID", "NEW"}
+
+
+# --- the search itself ----------------------------------------------------------------------
+
+
+def test_search_prefers_fewer_items_on_equal_difference() -> None:
+    result = find_combinations([(100, None), (60, None), (40, None)], 100, 0)
+    assert result.solutions == (((0, False),),)
+    assert result.count == 1 and not result.ambiguous
+
+
+def test_search_stops_at_the_node_budget_and_says_so() -> None:
+    amounts = [(1000 + 7 * i, None) for i in range(30)]
+    result = find_combinations(amounts, 12_345, 0, node_budget=1000)
+    assert not result.complete
+
+
+amount_lists = st.lists(st.integers(min_value=-5_000, max_value=50_000), min_size=1, max_size=14)
+
+
+@settings(max_examples=150, deadline=None)
+@given(amount_lists, st.integers(min_value=1, max_value=100_000), st.integers(0, 500))
+def test_any_returned_set_sums_within_tolerance(values: list[int], target: int, tol: int) -> None:
+    amounts = [(v, None) for v in values]
+    result = find_combinations(amounts, target, tol, time_ms=10_000)
+    for solution in result.solutions:
+        indexes = [i for i, _ in solution]
+        assert len(indexes) == len(set(indexes))
+        assert target <= sum(values[i] for i in indexes) <= target + tol
+        assert sum(values[i] for i in indexes) - target == result.difference
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(1, 90_000), min_size=2, max_size=16), st.data())
+def test_a_planted_solution_is_found(values: list[int], data: st.DataObject) -> None:
+    planted = data.draw(st.sets(st.integers(0, len(values) - 1), min_size=1, max_size=5))
+    target = sum(values[i] for i in planted)
+    result = find_combinations([(v, None) for v in values], target, 0, time_ms=10_000)
+    assert result.complete
+    assert result.difference == 0
+    assert all(sum(values[i] for i, _ in s) == target for s in result.solutions)
+    assert len({i for i, _ in result.solutions[0]}) <= len(planted)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 50_000), st.booleans()), min_size=1, max_size=12),
+       st.integers(1, 200_000))
+def test_search_is_deterministic_with_discounts(pairs: list[tuple[int, bool]],
+                                                target: int) -> None:
+    amounts = [(v, v - v // 50 if d else None) for v, d in pairs]
+    first = find_combinations(amounts, target, 100, time_ms=10_000)
+    second = find_combinations(list(amounts), target, 100, time_ms=10_000)
+    assert first == second
+    for solution in first.solutions:
+        total = sum(amounts[i][1] or 0 if disc else amounts[i][0] for i, disc in solution)
+        assert target <= total <= target + 100
