@@ -79,13 +79,25 @@ class Node:
         return [Node(e) for e in self.findall(path)]
 
 
+_LOCAL_NAMES: dict[object, str] = {}
+
+
+def _local(tag: object) -> str:
+    name = tag[tag.find("}") + 1:] if isinstance(tag, str) else ""  # "" for a comment
+    if len(_LOCAL_NAMES) < 10_000:  # a hostile file with endless distinct tags stays bounded
+        _LOCAL_NAMES[tag] = name
+    return name
+
+
 def _walk(element: Element, prefix: str, index: dict[str, list[Element]],
           stop: frozenset[str]) -> None:
+    names = _LOCAL_NAMES
     for child in element:
         tag = child.tag
-        if not isinstance(tag, str):
+        name = names.get(tag) or _local(tag)
+        if not name:
             continue  # comment or processing instruction
-        path = prefix + tag[tag.find("}") + 1:]
+        path = prefix + name
         found = index.get(path)
         if found is None:
             index[path] = [child]
