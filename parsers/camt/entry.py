@@ -8,8 +8,8 @@ of a batch remembers the entry amount (`extra["entry_amount"]`) and where the en
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -26,8 +26,7 @@ _STATUS = {"BOOK": EntryStatus.BOOKED, "PDNG": EntryStatus.PENDING, "INFO": Entr
 _NOT_PROVIDED = "NOTPROVIDED"  # SEPA's placeholder when the payer gave no end-to-end id
 
 
-@dataclass(frozen=True, slots=True)
-class EntryContext:
+class EntryContext(NamedTuple):  # one per entry: a tuple is cheaper than a frozen dataclass
     filename: str
     path: str  # XPath-like place of the entry, "/Document/BkToCstmrStmt/Stmt[1]/Ntry[3]"
     account_currency: str
@@ -65,24 +64,28 @@ def read_entry(ntry: Element, ctx: EntryContext) -> tuple[list[Transaction], lis
                                       place, "bad-date"))
     account_servicer_ref = r.text("AcctSvcrRef")
     entry_reference = account_servicer_ref or r.text("NtryRef")
-    base = Transaction(
-        amount=amount, currency=currency, booking_date=booking_date, value_date=value_date,
-        bank_reference=account_servicer_ref or entry_reference or ctx.derived_reference,
-        bank_transaction_code=bank_transaction_code(r),
-        entry_reference=entry_reference, status=status,
-        charges=charges(r, currency, place),
-        is_reversal=(r.text("RvslInd") or "").lower() in ("true", "1"),
-        source_line=ctx.path,
-        raw=etree.tostring(ntry, encoding="unicode", with_tail=False) if ctx.keep_raw else None,
-        extra=tuple(_pairs(("additional_entry_info", r.text("AddtlNtryInf")),
-                           ("bank_reference_derived", None if entry_reference else "true"))),
-    )
+    # The entry's own fields; each TxDtls overrides what it says itself. A dict, not a
+    # Transaction: building a 27-field frozen dataclass twice per entry is measurable.
+    base: dict[str, Any] = {
+        "amount": amount, "currency": currency, "booking_date": booking_date,
+        "value_date": value_date,
+        "bank_reference": account_servicer_ref or entry_reference or ctx.derived_reference,
+        "bank_transaction_code": bank_transaction_code(r),
+        "entry_reference": entry_reference, "status": status,
+        "charges": charges(r, currency, place) if r.find("Chrgs") is not None else None,
+        "is_reversal": (r.text("RvslInd") or "").lower() in ("true", "1"),
+        "source_line": ctx.path,
+        "raw": etree.tostring(ntry, encoding="unicode", with_tail=False) if ctx.keep_raw
+        else None,
+        "extra": tuple(_pairs(("additional_entry_info", r.text("AddtlNtryInf")),
+                              ("bank_reference_derived", None if entry_reference else "true"))),
+    }
     if not details:
-        return [base], diagnostics
+        return [Transaction(**base)], diagnostics
     if len(details) == 1:
         element, path = details[0]
         return [_detail(element, base, path, ctx, diagnostics, own_amount=False,
-                        fallback_ref=base.bank_reference,
+                        fallback_ref=base["bank_reference"],
                         fallback_is_bank_given=entry_reference is not None)], diagnostics
     if any(_detail_amount_element(element, currency) is None for element, _ in details):
         diagnostics.append(Diagnostic(
@@ -91,7 +94,7 @@ def read_entry(ntry: Element, ctx: EntryContext) -> tuple[list[Transaction], lis
             "kept as one transaction", place, "batch-without-amounts"))
         element, path = details[0]
         return [_detail(element, base, path, ctx, diagnostics, own_amount=False,
-                        fallback_ref=base.bank_reference,
+                        fallback_ref=base["bank_reference"],
                         fallback_is_bank_given=entry_reference is not None)], diagnostics
     batch_ref = entry_reference or ctx.derived_reference
     parts = [
@@ -154,26 +157,27 @@ def _detail_amount_element(tx: Node, currency: str) -> Element | None:
     return candidates[0] if candidates else None
 
 
-def _detail(tx: Node, base: Transaction, path: str, ctx: EntryContext,
+def _detail(tx: Node, base: dict[str, Any], path: str, ctx: EntryContext,
             diagnostics: list[Diagnostic], *, own_amount: bool, fallback_ref: str | None,
             fallback_is_bank_given: bool = False) -> Transaction:
     """One TxDtls. `fallback_ref` serves when it has no `Refs/AcctSvcrRef` of its own."""
     place = where(ctx.filename, path, tx.element)
-    amount, currency = base.amount, base.currency
-    extra = list(base.extra)
+    entry_amount: Decimal = base["amount"]
+    amount, currency = entry_amount, base["currency"]
+    extra = list(base["extra"])
     if own_amount:
-        amount_el = _detail_amount_element(tx, base.currency)
+        amount_el = _detail_amount_element(tx, currency)
         if amount_el is None:  # guarded by the caller
             raise ParseError("TxDtls has no amount", where=place)
-        indicator = tx.text("CdtDbtInd") or ("DBIT" if base.amount < ZERO else "CRDT")
+        indicator = tx.text("CdtDbtInd") or ("DBIT" if entry_amount < ZERO else "CRDT")
         amount = signed(parse_amount(amount_el, place), indicator)
-        currency = amount_el.get("Ccy") or base.currency
-        extra += [("entry_amount", f"{base.amount:f}"), ("entry_path", base.source_line or "")]
+        currency = amount_el.get("Ccy") or currency
+        extra += [("entry_amount", f"{entry_amount:f}"), ("entry_path", base["source_line"])]
     refs_ref = tx.text("Refs/AcctSvcrRef")
     end_to_end = tx.text("Refs/EndToEndId")
     if end_to_end == _NOT_PROVIDED:
         end_to_end = None
-    is_credit = amount > ZERO or (amount == ZERO and base.amount >= ZERO)
+    is_credit = amount > ZERO or (amount == ZERO and entry_amount >= ZERO)
     name, iban, bic, ultimate = _counterparty(tx, is_credit)
     creditor_ref, remittance = _remittance(tx, place, diagnostics)
     detail_charges = charges(tx, currency, place) if tx.find("Chrgs") is not None else None
@@ -190,24 +194,23 @@ def _detail(tx: Node, base: Transaction, path: str, ctx: EntryContext,
     extra = [(k, v) for k, v in extra if k != "bank_reference_derived"]
     if refs_ref is None and not fallback_is_bank_given:
         extra.append(("bank_reference_derived", "true"))
-    return Transaction(
-        amount=amount, currency=currency, booking_date=base.booking_date,
-        value_date=base.value_date,
-        bank_reference=refs_ref or fallback_ref,
-        end_to_end_id=end_to_end,
-        counterparty_name=name, counterparty_iban=iban, counterparty_bic=bic,
-        ultimate_debtor=ultimate,
-        creditor_reference=creditor_ref, remittance_text=remittance,
-        bank_transaction_code=bank_transaction_code(tx) or base.bank_transaction_code,
-        entry_reference=base.entry_reference, status=base.status,
-        return_reason=tx.first_text("RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry"),
-        charges=detail_charges if detail_charges is not None else (
-            None if own_amount else base.charges),
-        fx=_fx(tx, currency, place),
-        mandate_reference=tx.text("Refs/MndtId"),
-        purpose_code=tx.first_text("Purp/Cd", "Purp/Prtry"),
-        is_reversal=base.is_reversal, source_line=path, raw=base.raw, extra=tuple(extra),
-    )
+    return Transaction(**{
+        **base,
+        "amount": amount, "currency": currency,
+        "bank_reference": refs_ref or fallback_ref,
+        "end_to_end_id": end_to_end,
+        "counterparty_name": name, "counterparty_iban": iban, "counterparty_bic": bic,
+        "ultimate_debtor": ultimate,
+        "creditor_reference": creditor_ref, "remittance_text": remittance,
+        "bank_transaction_code": bank_transaction_code(tx) or base["bank_transaction_code"],
+        "return_reason": tx.first_text("RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry"),
+        "charges": detail_charges if detail_charges is not None else (
+            None if own_amount else base["charges"]),
+        "fx": _fx(tx, currency, place),
+        "mandate_reference": tx.text("Refs/MndtId"),
+        "purpose_code": tx.first_text("Purp/Cd", "Purp/Prtry"),
+        "source_line": path, "extra": tuple(extra),
+    })
 
 
 def _counterparty(tx: Node, is_credit: bool

@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
 from lxml import etree
@@ -198,29 +198,8 @@ def read_header(stmt: Element, path: str, filename: str, group_created: dt.datet
     if account is None:
         diagnostics.append(Diagnostic(Severity.WARNING, "statement names no account (Acct/Id)",
                                       place, "no-account"))
-    opening = closing = None
-    opening_date = closing_date = None
-    opening_code: str | None = None
-    balance_currency = None
-    for balance in r.nodes("Bal"):
-        code = balance.text("Tp/CdOrPrtry/Cd")
-        if code is None:
-            code = _PROPRIETARY_BALANCES.get(balance.text("Tp/CdOrPrtry/Prtry") or "")
-        amount_el = balance.find("Amt")
-        if amount_el is None or code is None:
-            continue
-        balance_currency = balance_currency or amount_el.get("Ccy")
-        amount = signed(parse_amount(amount_el, place), balance.text("CdtDbtInd"))
-        date, _ = date_choice(balance, "Dt")
-        # OPBD: opening booked. PRCD: previous day's closing booked, which some banks send
-        # instead; it is the same figure. CLBD: closing booked. (ITBD, the intermediate
-        # balance of a statement split over several messages, and the available balances
-        # CLAV/FWAV are not what entries add up to.)
-        if code in ("OPBD", "PRCD") and (opening is None or
-                                         (code == "OPBD" and opening_code == "PRCD")):
-            opening, opening_date, opening_code = amount, date, code
-        elif code == "CLBD" and closing is None:
-            closing, closing_date = amount, date
+    (opening, opening_date), (closing, closing_date), balance_currency = \
+        _booked_balances(r, place)
     if opening_date is None:
         opening_date = parse_date(r.first_text("FrToDt/FrDtTm", "FrToDt/FrDt"))
     if closing_date is None:
@@ -253,6 +232,41 @@ def read_header(stmt: Element, path: str, filename: str, group_created: dt.datet
         declared_count=declared_count, declared_sum=declared_sum, source_line=path,
     )
     return statement, diagnostics
+
+
+Balance = tuple[Decimal | None, dt.date | None]
+
+
+def _booked_balances(r: Node, place: str) -> tuple[Balance, Balance, str | None]:
+    """(opening, closing, currency of the balances) from the statement's `Bal` elements.
+
+    OPBD is the opening booked balance; PRCD, the previous day's closing booked balance,
+    is the same figure under another name and some banks send it instead. CLBD closes.
+    A statement split over several pages (`MsgPgntn`) carries ITBD, the interim booked
+    balance, where a page ends and where the next one starts; it stands in for the missing
+    end of a page. A lone ITBD (an intraday camt.052) is no pair to balance. Available
+    balances (CLAV, FWAV, OPAV) are not what booked entries add up to.
+    """
+    found: dict[str, list[Balance]] = {}
+    currency = None
+    for balance in r.nodes("Bal"):
+        code = balance.text("Tp/CdOrPrtry/Cd")
+        if code is None:
+            code = _PROPRIETARY_BALANCES.get(balance.text("Tp/CdOrPrtry/Prtry") or "")
+        amount_el = balance.find("Amt")
+        if amount_el is None or code not in ("OPBD", "PRCD", "CLBD", "ITBD"):
+            continue
+        currency = currency or amount_el.get("Ccy")
+        amount = signed(parse_amount(amount_el, place), balance.text("CdtDbtInd"))
+        found.setdefault(code, []).append((amount, date_choice(balance, "Dt")[0]))
+    interim = found.get("ITBD", [])
+    opening = (found.get("OPBD") or found.get("PRCD") or [(None, None)])[0]
+    closing = (found.get("CLBD") or [(None, None)])[0]
+    if opening[0] is None and interim and (closing[0] is not None or len(interim) > 1):
+        opening, interim = interim[0], interim[1:]
+    if closing[0] is None and interim and opening[0] is not None:
+        closing = interim[-1]
+    return opening, closing, currency
 
 
 def _message_name(element: Element) -> str | None:

@@ -269,3 +269,29 @@ def test_validate_reports_schema_errors_with_lines(parsed: Parsed) -> None:
     assert invalid and invalid[0].where == "camt053_v02_two_statements.xml: line 16"
     unavailable = parsed("camt052_v08_report.xml", validate=True)
     assert "schema-invalid" not in _codes(unavailable)
+
+
+def test_paginated_statement_uses_the_interim_balance(parsed: Parsed) -> None:
+    result = parsed("camt053_paginated.xml", validate=True)
+    assert result.format == "camt.053.001.13"
+    first, second = result.statements
+    assert (first.opening_balance, first.closing_balance) == (Decimal("100.00"),
+                                                              Decimal("105.00"))
+    assert (second.opening_balance, second.closing_balance) == (Decimal("105.00"),
+                                                                Decimal("99.00"))
+    # Both pages balance, chain, and share their statement number: nothing to report.
+    assert result.diagnostics == ()
+
+
+def test_utf16_file_is_read(fixture_bytes: Callable[[str], bytes]) -> None:
+    from parsers import parse
+
+    text = fixture_bytes("camt053_apphdr.xml").decode("utf-8").replace('encoding="UTF-8"',
+                                                                      'encoding="UTF-16"')
+    result = parse(text.encode("utf-16"), filename="utf16.xml")
+    assert result.statements[0].statement_id == "AH-STMT-1"
+
+
+def test_apphdr_document_is_validated_in_place(parsed: Parsed) -> None:
+    result = parsed("camt053_apphdr.xml", validate=True)
+    assert not [d for d in result.diagnostics if d.code == "schema-invalid"]
