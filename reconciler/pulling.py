@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -60,9 +61,10 @@ class PullReport:
 
 
 def default_importer() -> Importer:
-    from reconciler.statements import import_file  # written by the statements slice
-
-    return import_file
+    """`reconciler.statements.import_file`, the statements slice's one way to import a file."""
+    module = importlib.import_module("reconciler.statements")
+    importer: Importer = module.import_file
+    return importer
 
 
 def pull_all(db: Database, settings: Settings, names: Iterable[str] | None = None, *,
@@ -165,6 +167,8 @@ def _pull_one(db: Database, source: BankSource, file: RemoteFile, importer: Impo
         kept = _quarantine(quarantine_dir, source.name, name, sha, data)
         _record(db, row_id, "failed", sha, None, "quarantined", f"{exc} (kept in {kept})",
                 source.name, name)
+        if getattr(source, "acknowledge_rejected", False):
+            return _acknowledge(db, source, file, row_id, "quarantined", str(exc), sha)
         return PulledFile(name, "quarantined", str(exc), sha)
     except Exception as exc:  # a bug or the database: leave the file for the next pull
         log.exception("sources.%s: importing %s failed", source.name, name)
