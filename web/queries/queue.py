@@ -1,0 +1,282 @@
+"""The review queue: pending proposals, best first, with keyset pagination.
+
+A transaction's place in the queue is its best pending proposal (lowest rank still pending);
+the other pending proposals for it are its alternatives. Paging is by (confidence, id)
+descending so that page 2000 of 100,000 suggestions costs the same as page 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from reconciler.db.bank import TransactionRow
+from reconciler.db.ledger import CustomerRow, OpenItemRow
+from reconciler.db.matching import ProposalRow
+from reconciler.errors import InputError
+from reconciler.money import ZERO, money
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    matcher: str | None = None
+    customer_id: str | None = None
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+    currency: str | None = None
+
+    @classmethod
+    def from_args(cls, args: dict[str, str]) -> QueueFilter:
+        def score(name: str) -> float | None:
+            text = (args.get(name) or "").strip()
+            if not text:
+                return None
+            try:
+                value = float(text)
+            except ValueError:
+                raise InputError(f"{name}: not a number: {text!r}") from None
+            if not 0.0 <= value <= 1.0:
+                raise InputError(f"{name}: a confidence lies between 0 and 1, got {text}")
+            return value
+
+        return cls(matcher=(args.get("matcher") or "").strip() or None,
+                   customer_id=(args.get("customer") or "").strip() or None,
+                   min_confidence=score("min_confidence"), max_confidence=score("max_confidence"),
+                   currency=(args.get("currency") or "").strip().upper() or None)
+
+    def as_args(self) -> dict[str, str]:
+        pairs = {"matcher": self.matcher, "customer": self.customer_id,
+                 "min_confidence": self.min_confidence, "max_confidence": self.max_confidence,
+                 "currency": self.currency}
+        return {k: str(v) for k, v in pairs.items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    item_id: int | None
+    entity: str
+    document_number: str
+    amount: Decimal
+    discount: Decimal
+    open_amount: Decimal | None
+    currency: str | None
+    due_date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentView:
+    kind: str
+    amount: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalView:
+    id: int
+    transaction_id: int
+    rank: int
+    matcher: str
+    customer_id: str | None
+    customer_name: str | None
+    confidence: float
+    explanation: str
+    evidence: list[dict[str, object]]
+    lines: tuple[LineView, ...]
+    adjustments: tuple[AdjustmentView, ...]
+    state: str
+
+    @property
+    def allocated(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+    @property
+    def items_open(self) -> Decimal:
+        return sum((line.open_amount or ZERO for line in self.lines), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionView:
+    id: int
+    amount: Decimal
+    currency: str
+    value_date: dt.date | None
+    booking_date: dt.date | None
+    counterparty_name: str | None
+    counterparty_iban: str | None
+    remittance_text: str | None
+    creditor_reference: str | None
+    bank_reference: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    proposal: ProposalView
+    transaction: TransactionView
+    alternatives: tuple[ProposalView, ...] = ()
+
+    @property
+    def difference(self) -> Decimal:
+        """Payment minus what the proposed items still owe: the part the treatment explains."""
+        return self.transaction.amount - self.proposal.items_open
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    entries: tuple[QueueEntry, ...]
+    next_cursor: str | None
+    total_pending: int
+    filters: QueueFilter = field(default_factory=QueueFilter)
+
+
+def parse_cursor(text: str | None) -> tuple[float, int] | None:
+    if not text:
+        return None
+    try:
+        confidence, _, ident = text.partition("_")
+        return float(confidence), int(ident)
+    except ValueError:
+        raise InputError(f"after: not a queue position: {text!r}") from None
+
+
+def _heads(filters: QueueFilter) -> Select[ProposalRow]:
+    p = ProposalRow
+    better = aliased(ProposalRow)
+    has_better = (select(better.id)
+                  .where(better.transaction_id == p.transaction_id, better.state == "pending",
+                         better.rank < p.rank)
+                  .exists())
+    stmt = select(p).where(p.state == "pending", ~has_better)
+    if filters.matcher:
+        stmt = stmt.where(p.matcher == filters.matcher)
+    if filters.customer_id:
+        stmt = stmt.where(p.customer_id == filters.customer_id)
+    if filters.min_confidence is not None:
+        stmt = stmt.where(p.confidence >= filters.min_confidence)
+    if filters.max_confidence is not None:
+        stmt = stmt.where(p.confidence <= filters.max_confidence)
+    if filters.currency:
+        stmt = stmt.where(p.transaction_id.in_(
+            select(TransactionRow.id).where(TransactionRow.currency == filters.currency)))
+    return stmt
+
+
+def head_proposal_ids(session: Session, filters: QueueFilter, limit: int) -> list[int]:
+    """Ids of the best pending proposals under `filters`, best first (for bulk accept)."""
+    stmt = _heads(filters).with_only_columns(ProposalRow.id).order_by(
+        ProposalRow.confidence.desc(), ProposalRow.id.desc()).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def count_pending(session: Session) -> int:
+    """Pending proposals (best and alternatives): the queue's size at a glance."""
+    return session.scalar(select(func.count()).select_from(ProposalRow)
+                          .where(ProposalRow.state == "pending")) or 0
+
+
+def load_queue(session: Session, filters: QueueFilter, after: str | None = None,
+               size: int = PAGE_SIZE) -> QueuePage:
+    stmt = _heads(filters)
+    cursor = parse_cursor(after)
+    if cursor is not None:
+        confidence, ident = cursor
+        stmt = stmt.where(or_(ProposalRow.confidence < confidence,
+                              and_(ProposalRow.confidence == confidence,
+                                   ProposalRow.id < ident)))
+    stmt = stmt.order_by(ProposalRow.confidence.desc(), ProposalRow.id.desc()).limit(size + 1)
+    heads = list(session.scalars(stmt))
+    next_cursor = None
+    if len(heads) > size:
+        heads = heads[:size]
+        last = heads[-1]
+        next_cursor = f"{last.confidence!r}_{last.id}"
+    entries = build_entries(session, heads)
+    return QueuePage(entries=tuple(entries), next_cursor=next_cursor,
+                     total_pending=count_pending(session), filters=filters)
+
+
+def build_entries(session: Session, heads: list[ProposalRow]) -> list[QueueEntry]:
+    if not heads:
+        return []
+    tx_ids = [h.transaction_id for h in heads]
+    head_ids = {h.id for h in heads}
+    transactions = {t.id: t for t in session.scalars(
+        select(TransactionRow).where(TransactionRow.id.in_(tx_ids)))}
+    alternatives: dict[int, list[ProposalRow]] = {}
+    for alt in session.scalars(select(ProposalRow).where(
+            ProposalRow.transaction_id.in_(tx_ids), ProposalRow.state == "pending")
+            .order_by(ProposalRow.rank)):
+        if alt.id not in head_ids:
+            alternatives.setdefault(alt.transaction_id, []).append(alt)
+    every = heads + [a for alts in alternatives.values() for a in alts]
+    items = _items_for(session, every)
+    names = _customer_names(session, {p.customer_id for p in every if p.customer_id})
+    return [QueueEntry(proposal=proposal_view(h, items, names),
+                       transaction=transaction_view(transactions[h.transaction_id]),
+                       alternatives=tuple(proposal_view(a, items, names)
+                                          for a in alternatives.get(h.transaction_id, [])))
+            for h in heads if h.transaction_id in transactions]
+
+
+def _items_for(session: Session, proposals: list[ProposalRow]
+               ) -> dict[tuple[str, str], OpenItemRow]:
+    documents = {str(a.get("document_number")) for p in proposals for a in p.allocations or []}
+    if not documents:
+        return {}
+    rows = session.scalars(select(OpenItemRow).where(OpenItemRow.document_number.in_(documents)))
+    return {(r.entity, r.document_number): r for r in rows}
+
+
+def _customer_names(session: Session, ids: set[str | None]) -> dict[str, str]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    rows = session.execute(select(CustomerRow.customer_id, CustomerRow.name)
+                           .where(CustomerRow.customer_id.in_(wanted)))
+    return {cid: name for cid, name in rows}
+
+
+def proposal_view(row: ProposalRow, items: dict[tuple[str, str], OpenItemRow],
+                  names: dict[str, str]) -> ProposalView:
+    lines = []
+    for allocation in row.allocations or []:
+        key = (str(allocation.get("entity", "")), str(allocation.get("document_number", "")))
+        item = items.get(key)
+        lines.append(LineView(
+            item_id=item.id if item else None, entity=key[0], document_number=key[1],
+            amount=money(str(allocation.get("amount", "0"))),
+            discount=money(str(allocation.get("discount") or "0")),
+            open_amount=item.open_amount if item else None,
+            currency=item.currency if item else None, due_date=item.due_date if item else None))
+    adjustments = tuple(AdjustmentView(kind=str(a.get("kind", "")),
+                                       amount=money(str(a.get("amount", "0"))),
+                                       reason=str(a.get("reason", "")))
+                        for a in row.adjustments or [])
+    return ProposalView(
+        id=row.id, transaction_id=row.transaction_id, rank=row.rank, matcher=row.matcher,
+        customer_id=row.customer_id, customer_name=names.get(row.customer_id or ""),
+        confidence=row.confidence, explanation=row.explanation or "",
+        evidence=list(row.evidence or []), lines=tuple(lines), adjustments=adjustments,
+        state=row.state)
+
+
+def transaction_view(row: TransactionRow) -> TransactionView:
+    return TransactionView(
+        id=row.id, amount=row.amount, currency=row.currency, value_date=row.value_date,
+        booking_date=row.booking_date, counterparty_name=row.counterparty_name,
+        counterparty_iban=row.counterparty_iban, remittance_text=row.remittance_text,
+        creditor_reference=row.creditor_reference, bank_reference=row.bank_reference,
+        state=row.state)
+
+
+def load_proposal_entry(session: Session, proposal_id: int) -> QueueEntry | None:
+    row = session.get(ProposalRow, proposal_id)
+    if row is None:
+        return None
+    return build_entries(session, [row])[0]
