@@ -60,3 +60,17 @@ def test_missing_file_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
     out, err = capsys.readouterr()
     assert out == ""
     assert err.strip().splitlines() == [f"recon: cannot read {missing}: No such file or directory"]
+
+
+def test_parse_dispatches_mt940(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "statement.sta"
+    path.write_bytes(b":20:REF1\r\n:25:DE89370400440532013000\r\n:28C:7/1\r\n"
+                     b":60F:C261119EUR100,00\r\n:61:2611201120DR12,30NTRFNONREF//B1\r\n"
+                     b":86:Miete November\r\n:62F:C261120EUR87,70\r\n-")
+    assert main(["parse", str(path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["format"] == "mt940"
+    (statement,) = data["statements"]
+    assert statement["opening_balance"] == "100.00" and statement["closing_balance"] == "87.70"
+    assert statement["transactions"][0]["amount"] == "-12.30"
+    assert data["diagnostics"] == []

@@ -17,6 +17,12 @@ from reconciler.errors import ParseError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = [p.read_bytes() for p in sorted(FIXTURES.glob("*.xml"))]
+MT940 = (b"{1:F01BANKDEFFAXXX0000000000}{2:O940BANKDEFFAXXXN}{4:\r\n:20:REF1\r\n"
+         b":25:DE89370400440532013000\r\n:28C:00012/001\r\n:60F:C261119EUR100,00\r\n"
+         b":61:2611201120CR25,00NTRFNONREF//BANK1\r\n"
+         b":86:166?00GUTSCHRIFT?20EREF+E2E1?21SVWZ+RE 4711?32Jan Jansen\r\n"
+         b":61:2611201120DR5,50NMSCKREF1//BANK2\r\n:86:/TRTP/SEPA/NAME/X/REMI/Y/\r\n"
+         b":62F:C261120EUR119,50\r\n-}")
 
 _STATEMENT = (b"<Document><BkToCstmrStmt><Stmt><Id>%s</Id><Acct><Id><IBAN>X</IBAN></Id></Acct>"
               b'<Ntry><Amt Ccy="EUR">1</Amt><CdtDbtInd>CRDT</CdtDbtInd></Ntry>'
@@ -160,7 +166,17 @@ def test_text_spliced_into_values_never_raises_anything_else(index: int, text: s
     _parse_or_parse_error(data)
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(mutation, min_size=1, max_size=4))
+def test_mutated_mt940_never_raises_anything_but_parse_error(
+        mutations: list[tuple[str, int, int]]) -> None:
+    data = MT940
+    for kind, position, value in mutations:
+        data = _mutate(data, kind, position, value)
+    _parse_or_parse_error(data)
+
+
 def test_every_fixture_is_valid_input(fixture_bytes: Callable[[str], bytes]) -> None:
     assert len(VALID) >= 6
-    for data in VALID:
+    for data in [*VALID, MT940]:
         assert parse(data).statements
