@@ -313,12 +313,13 @@ class PaymentFactory:
         return self._several(Scenario.SEVERAL_INVOICES_SOME_LISTED, list_all=False)
 
     def _build_credit_note_netted(self) -> _Draft | None:
-        credit = self._take(self.credit_pool, lambda i: i.open_amount < ZERO)
+        credit = self._take(self.credit_pool,
+                            lambda i: i.open_amount < ZERO and bool(self._payable_days(i)))
         if credit is None:
             return None
         note = self.items[credit]
         customer = self.customers[note.customer_id]
-        day = self.rng.choice(self._payable_days(note) or self.days)
+        day = self.rng.choice(self._payable_days(note))
         invoices = self._siblings(credit, day, self.rng.randint(1, 3))
         total = sum((self.items[i].open_amount for i in invoices), ZERO)
         if total + note.open_amount <= ZERO:
