@@ -124,8 +124,8 @@ class CamtReader:
             name = local_name(element)
             if name == "Ntry":
                 parent = element.getparent()
-                if parent is None or local_name(parent) not in STATEMENT_KINDS:
-                    continue
+                if parent is None or not (parent is statement_el or _is_statement(parent)):
+                    continue  # an Ntry outside a statement of a camt message: not ours
                 if parent is not statement_el:
                     statement_el, statement_index, entry_index = parent, statement_index + 1, 0
                     header, diagnostics = self._header(parent, statement_index, group_created,
@@ -144,8 +144,7 @@ class CamtReader:
                 yield from transactions
                 _drop(element)
             elif name in STATEMENT_KINDS:
-                parent = element.getparent()
-                if parent is None or _message_name(parent) is None:
+                if not _is_statement(element):
                     continue
                 if element is not statement_el:
                     statement_index += 1
@@ -161,8 +160,7 @@ class CamtReader:
                 group_created = parse_datetime(Node(element).text("CreDtTm"))
             else:
                 seen_message = _message_name(element) or seen_message
-                if seen_message and self.format is None:
-                    self.format = _format_of(element)
+                self.format = _format_of(element, self.format)
                 if statement_index == 0:
                     raise ParseError(
                         f"the {local_name(element)} message holds no statement "
@@ -180,8 +178,8 @@ class CamtReader:
     def _header(self, element: Element, index: int, group_created: dt.datetime | None,
                 first_entry: Element | None) -> tuple[Statement, list[Diagnostic]]:
         message = element.getparent()
-        if self.format is None and message is not None:
-            self.format = _format_of(message)
+        if message is not None:
+            self.format = _format_of(message, self.format)
         path = f"{_path_of(message)}/{local_name(element)}[{index}]" if message is not None \
             else f"/{local_name(element)}[{index}]"
         self._place = path
@@ -276,11 +274,20 @@ def _message_name(element: Element) -> str | None:
     return name if name in MESSAGES else None
 
 
-def _format_of(message: Element) -> str:
-    namespace = namespace_of(message)
-    match = _VERSION.search(namespace)
+def _is_statement(element: Element) -> bool:
+    parent = element.getparent()
+    return (local_name(element) in STATEMENT_KINDS and parent is not None
+            and _message_name(parent) is not None)
+
+
+def _format_of(message: Element, known: str | None) -> str:
+    """The message's namespace names its version; failing that, what the application
+    header said (`known`); failing that, the message type without a version."""
+    match = _VERSION.search(namespace_of(message))
     if match:
         return f"camt.{match.group(1)}.001.{match.group(2)}"
+    if known:
+        return known
     number = MESSAGES[_message_name(message) or "BkToCstmrStmt"][0]
     return f"camt.{number}.001.01" if local_name(message).endswith("V01") else f"camt.{number}"
 
