@@ -1,0 +1,75 @@
+"""What an import did, and the one journal row that records it.
+
+An import is one decision: "take this ERP export as the truth". It is therefore one database
+transaction and one journal row (actor, file name, sha256, counts and, for imports that
+changed fewer than `KEYS_IN_JOURNAL` records, the changed keys), not one journal row per
+record: a million journal rows would make the nightly open-item import take longer than the
+night, and the sha256 names exactly which bytes were applied, so the file itself is the detail.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from reconciler import journal
+
+KEYS_IN_JOURNAL = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    kind: str  # "customers" | "open_items"
+    filename: str
+    sha256: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    closed: int
+    warnings: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        return (f"{self.filename}: {self.rows} rows: {self.inserted} inserted, "
+                f"{self.updated} updated, {self.unchanged} unchanged, {self.closed} closed, "
+                f"{len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}")
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts and changed keys, filled while the rows stream past."""
+
+    rows: int = 0
+    unchanged: int = 0
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+
+    def summary(self, kind: str, filename: str, sha256: str,
+                warnings: list[str]) -> ImportSummary:
+        return ImportSummary(kind=kind, filename=filename, sha256=sha256, rows=self.rows,
+                             inserted=len(self.inserted), updated=len(self.updated),
+                             unchanged=self.unchanged, closed=len(self.closed),
+                             warnings=tuple(warnings))
+
+
+def record_import(session: Session, summary: ImportSummary, tally: Tally, *, actor: str,
+                  extra: dict[str, object] | None = None) -> None:
+    changed = len(tally.inserted) + len(tally.updated) + len(tally.closed)
+    data: dict[str, object] = {
+        "file": summary.filename, "sha256": summary.sha256, "rows": summary.rows,
+        "inserted": summary.inserted, "updated": summary.updated,
+        "unchanged": summary.unchanged, "closed": summary.closed,
+        "warnings": len(summary.warnings),
+    }
+    if changed < KEYS_IN_JOURNAL:
+        data["changed_keys"] = {"inserted": tally.inserted, "updated": tally.updated,
+                                "closed": tally.closed}
+    else:
+        data["changed_keys"] = None  # too many to list: the file's sha256 names them
+    data.update(extra or {})
+    journal.record(session, actor=actor, action=f"import.{summary.kind}",
+                   subject=f"file:{os.path.basename(summary.filename)[:190]}",
+                   reason=f"ERP master-data import ({summary.kind})", data=data)
