@@ -13,7 +13,15 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
-from parsers.camt.fields import Element, Node, date_choice, parse_amount, signed, where
+from parsers.camt.fields import (
+    Element,
+    Node,
+    date_choice,
+    parse_amount,
+    parse_decimal,
+    signed,
+    where,
+)
 from parsers.camt.reference import check_reference
 from reconciler.domain.bank import Charges, EntryStatus, FxDetails, Transaction
 from reconciler.domain.common import Diagnostic, Severity
@@ -264,14 +272,8 @@ def _fx(tx: Node, currency: str, place: str) -> FxDetails | None:
     original_currency = instructed.get("Ccy") or currency
     if original_currency == currency and rate_text is None:
         return None  # same currency, no conversion: nothing foreign about it
-    rate = parse_amount(_text_element(rate_text), place) if rate_text else None
+    rate = parse_decimal(rate_text, place) if rate_text else None
     return FxDetails(parse_amount(instructed, place), original_currency, rate)
-
-
-def _text_element(text: str) -> Element:
-    element = etree.Element("XchgRate")
-    element.text = text
-    return element
 
 
 def charges(r: Node, currency: str, place: str) -> Charges | None:

@@ -114,11 +114,15 @@ def where(filename: str, path: str, element: Element | None = None) -> str:
 
 def parse_amount(element: Element, place: str) -> Decimal:
     """The decimal in an `Amt`-like element; a bad amount makes the file unusable."""
-    text = (element.text or "").strip()
-    if not text:
+    return parse_decimal(element.text, place)
+
+
+def parse_decimal(text: str | None, place: str) -> Decimal:
+    value = (text or "").strip()
+    if not value:
         raise ParseError("amount is empty", where=place)
     try:
-        return money(text)
+        return money(value)
     except InputError as exc:
         raise ParseError(exc.message, where=place) from None
 

@@ -208,7 +208,8 @@ def read_header(stmt: Element, path: str, filename: str, group_created: dt.datet
         entry_currency = entry_amount.get("Ccy") if entry_amount is not None else None
     currency = r.text("Acct/Ccy") or balance_currency or entry_currency or ""
     count_text = r.text("TxsSummry/TtlNtries/NbOfNtries")
-    declared_count = int(count_text) if count_text and count_text.isdigit() else None
+    declared_count = int(count_text) if count_text and count_text.isascii() and \
+        count_text.isdigit() else None
     net_el = r.find("TxsSummry/TtlNtries/TtlNetNtry/Amt")
     net_indicator = r.text("TxsSummry/TtlNtries/TtlNetNtry/CdtDbtInd")
     if net_el is None:  # .02 spelling
