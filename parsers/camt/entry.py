@@ -43,11 +43,12 @@ class EntryContext(NamedTuple):  # one per entry: a tuple is cheaper than a froz
 
 
 _DETAILS = "NtryDtls/TxDtls"
+_ENTRY_STOP = frozenset({_DETAILS})  # each TxDtls is indexed on its own
 
 
 def read_entry(ntry: Element, ctx: EntryContext) -> tuple[list[Transaction], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
-    r = Node(ntry, stop=frozenset({_DETAILS}))
+    r = Node(ntry, stop=_ENTRY_STOP)
     place = where(ctx.filename, ctx.path, ntry)
     details = _details_with_paths(r, ctx.path)
     amount_el = r.find("Amt")
