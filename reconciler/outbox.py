@@ -1,13 +1,13 @@
 """Deliver posted cash entries to every configured ERP sink, exactly once per sink.
 
 A delivery row per (sink, posting) is created when the posting is first seen. Delivery goes
-in sequence order per sink: the oldest due row is claimed (its `next_attempt_at` pushed past
-the attempt's time limit, so another process leaves it alone), delivered, and its outcome
-recorded. A failure waits with exponential backoff and stops that sink for this run, so the
-ERP never receives entry n+1 before entry n; after `max_attempts` the row is `failed` and the
-sink moves on. A crash between delivery and record repeats the delivery with the same
-idempotency key and the same file name, which the receiver recognises: exactly once as the
-ERP sees it.
+in sequence order per sink: the oldest due row is claimed (`claimed_until`, set by an
+optimistic UPDATE that only one process can win, so a manual run and the scheduler never send
+the same row at once), delivered, and its outcome recorded. A failure waits with exponential
+backoff and stops that sink for this run, so the ERP never receives entry n+1 before entry n;
+after `max_attempts` the row is `failed` and the sink moves on. A crash between delivery and
+record repeats the delivery with the same idempotency key and the same file name, which the
+receiver recognises: exactly once as the ERP sees it.
 """
 
 from __future__ import annotations
@@ -111,21 +111,33 @@ def deliver(db: Database, settings: Settings, *, sinks: Iterable[str] | None = N
 
 def _claim(db: Database, sink: str, claim_seconds: int, now_only: bool
            ) -> tuple[int, int, dict[str, object]] | None:
+    """Claim the sink's oldest pending delivery, or None if it is not this run's to send."""
     now = utcnow()
     with db.transaction() as session:
-        query = (select(OutboxDeliveryRow).where(OutboxDeliveryRow.sink == sink,
-                                                 OutboxDeliveryRow.state == "pending")
-                 .order_by(OutboxDeliveryRow.sequence).limit(1))
-        if db.is_postgres:
-            query = query.with_for_update(skip_locked=True)
-        row = session.scalars(query).first()
-        if row is None or (not now_only and row.next_attempt_at > now):
+        row = session.scalars(
+            select(OutboxDeliveryRow)
+            .where(OutboxDeliveryRow.sink == sink, OutboxDeliveryRow.state == "pending")
+            .order_by(OutboxDeliveryRow.sequence).limit(1)).first()
+        if row is None:
+            return None
+        if row.claimed_until is not None and row.claimed_until > now:
+            return None  # another process is delivering it right now
+        if not now_only and row.next_attempt_at > now:
             return None  # the oldest is waiting for its retry: keep the order
-        row.attempts += 1
-        row.next_attempt_at = now + dt.timedelta(seconds=claim_seconds)
+        # Optimistic claim: only one process's UPDATE matches the values it read.
+        claimed = session.execute(
+            update(OutboxDeliveryRow)
+            .where(OutboxDeliveryRow.id == row.id,
+                   OutboxDeliveryRow.attempts == row.attempts,
+                   OutboxDeliveryRow.state == "pending")
+            .values(attempts=row.attempts + 1,
+                    claimed_until=now + dt.timedelta(seconds=claim_seconds))
+            .execution_options(synchronize_session=False))
+        if int(getattr(claimed, "rowcount", 0) or 0) != 1:
+            return None
         posting = session.get(PostingRow, row.posting_pk)
         assert posting is not None
-        return row.id, row.attempts, dict(posting.payload)
+        return row.id, row.attempts + 1, dict(posting.payload)
 
 
 def _deliver_sink(db: Database, name: str, sink: Sink, max_attempts: int, timeout: int,
@@ -161,6 +173,7 @@ def _record_success(db: Database, row_id: int, ack: str) -> None:
         row = session.get(OutboxDeliveryRow, row_id)
         assert row is not None
         row.state, row.delivered_at, row.ack, row.last_error = "delivered", utcnow(), ack, None
+        row.claimed_until = None
         journal.record(session, actor=ACTOR, action="posting.delivered",
                        subject=f"posting:{row.sequence}", reason=f"sink {row.sink}",
                        data={"sink": row.sink, "attempts": row.attempts, "ack": ack[:500]})
@@ -172,7 +185,7 @@ def _record_failure(db: Database, row_id: int, attempts: int, error: str, gave_u
     with db.transaction() as session:
         row = session.get(OutboxDeliveryRow, row_id)
         assert row is not None
-        row.last_error = error
+        row.last_error, row.claimed_until = error, None
         row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
         if gave_up:
             row.state = "failed"

@@ -17,6 +17,9 @@ CSV_FIELDS = ("sequence", "posting_id", "kind", "application_id", "reverses_sequ
               "side", "amount", "customer_id", "entity", "document_number", "reason")
 
 
+KINDS = ("file", "webhook", "sftp")  # every kind `open_sink` builds; tested by enumeration
+
+
 class Sink(Protocol):
     name: str
 

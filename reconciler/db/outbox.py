@@ -54,6 +54,8 @@ class OutboxDeliveryRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|delivered|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set while a process delivers the row; a crashed process's claim simply runs out.
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ack: Mapped[str | None] = mapped_column(Text)  # HTTP status and body, file or remote path

@@ -33,16 +33,16 @@ MT940 = (b":20:STARTUMS\r\n:25:10020030/1234567\r\n:28C:1/1\r\n:60F:C261119EUR10
 def bank() -> Iterator[EbicsTestBank]:
     server = EbicsTestBank(segment_size=256)  # small: a download spans several segments
     server.add_subscriber("PARTNER1", "USER1")
-    server.url = server.start()  # type: ignore[attr-defined]
+    server.start()
     yield server
     server.stop()
 
 
 def settings_for(bank: EbicsTestBank, keys: Path, **overrides: Any) -> SourceSettings:
     values: dict[str, Any] = dict(
-        kind="ebics", url=bank.url, host_id=bank.host_id,  # type: ignore[attr-defined]
+        kind="ebics", url=bank.url, host_id=bank.host_id,
         partner_id="PARTNER1", user_id="USER1", keys_dir=str(keys),
-        passphrase=Secret(env="RECON_TEST_EBICS_PASSPHRASE"), timeout_seconds=5,
+        passphrase=Secret(env="EBICS_TEST_PASSPHRASE"), timeout_seconds=5,
         order_types=("camt.053", "mt940"))
     values.update(overrides)
     return SourceSettings(**values)
@@ -52,7 +52,7 @@ def settings_for(bank: EbicsTestBank, keys: Path, **overrides: Any) -> SourceSet
 def ready(bank: EbicsTestBank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
           ) -> SourceSettings:
     """A subscriber after the key ceremony, run through the admin commands."""
-    monkeypatch.setenv("RECON_TEST_EBICS_PASSPHRASE", "correct horse")
+    monkeypatch.setenv("EBICS_TEST_PASSPHRASE", "correct horse")
     settings = settings_for(bank, tmp_path / "keys")
     assert "A006 key hash" in run_admin_order("bank", settings, "ini")
     assert "E002 key hash" in run_admin_order("bank", settings, "hia")
@@ -150,3 +150,29 @@ def test_order_names() -> None:
     assert (explicit.scope, explicit.msg_version, explicit.container) == ("CH", "08", "ZIP")
     with pytest.raises(ConnectorError, match="SERVICE:SCOPE:MSGNAME"):
         order_params("C53")
+
+
+def test_admin_commands_from_the_command_line(bank: EbicsTestBank, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from reconciler.cli import main
+
+    monkeypatch.setenv("EBICS_TEST_PASSPHRASE", "pw")
+    config = tmp_path / "recon.toml"
+    config.write_text(f"""
+database_url = "sqlite:///{tmp_path / 'recon.db'}"
+[sources.hausbank]
+kind = "ebics"
+url = "{bank.url}"
+host_id = "{bank.host_id}"
+partner_id = "PARTNER1"
+user_id = "USER1"
+keys_dir = "{tmp_path / 'keys'}"
+passphrase = {{"$env" = "EBICS_TEST_PASSPHRASE"}}
+""")
+    for order in ("ini", "hia", "hpb"):
+        assert main(["--config", str(config), "ebics", order, "hausbank"]) == 0
+    out = capsys.readouterr().out
+    assert "INI accepted" in out and "HIA accepted" in out and "bank keys stored" in out
+    assert main(["--config", str(config), "ebics", "hpb", "nope"]) == 2
+    assert "not an EBICS source" in capsys.readouterr().err

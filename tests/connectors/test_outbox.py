@@ -110,10 +110,10 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 def test_webhook_retries_with_backoff_and_delivers_exactly_once(
         db: Database, receiver: tuple[Receiver, str], monkeypatch: pytest.MonkeyPatch) -> None:
     state, url = receiver
-    monkeypatch.setenv("RECON_TEST_HOOK_SECRET", SECRET)
+    monkeypatch.setenv("ERP_TEST_HOOK_SECRET", SECRET)
     apply(db, payment_with_items(db))
     settings = Settings(sinks={"erp": SinkSettings(
-        kind="webhook", url=url, secret=Secret(env="RECON_TEST_HOOK_SECRET"), timeout_seconds=5)})
+        kind="webhook", url=url, secret=Secret(env="ERP_TEST_HOOK_SECRET"), timeout_seconds=5)})
     first = deliver(db, settings, backoff_seconds=3600)
     waiting = deliver(db, settings, backoff_seconds=3600)  # backoff not over: nothing sent
     [row] = deliveries(db)
@@ -135,16 +135,16 @@ def test_webhook_retries_with_backoff_and_delivers_exactly_once(
 def test_webhook_with_wrong_secret_is_refused_then_given_up(
         db: Database, receiver: tuple[Receiver, str], monkeypatch: pytest.MonkeyPatch) -> None:
     state, url = receiver
-    monkeypatch.setenv("RECON_TEST_HOOK_SECRET", "not the shared secret")
+    monkeypatch.setenv("ERP_TEST_HOOK_SECRET", "not the shared secret")
     apply(db, payment_with_items(db))
     settings = Settings(sinks={"erp": SinkSettings(
-        kind="webhook", url=url, secret=Secret(env="RECON_TEST_HOOK_SECRET"), max_attempts=2)})
+        kind="webhook", url=url, secret=Secret(env="ERP_TEST_HOOK_SECRET"), max_attempts=2)})
     deliver(db, settings, now_only=True)
     [report] = deliver(db, settings, now_only=True)
     [row] = deliveries(db)
     assert report.given_up == 1 and row.state == "failed" and "401" in (row.last_error or "")
     assert state.booked == {}
-    monkeypatch.setenv("RECON_TEST_HOOK_SECRET", SECRET)
+    monkeypatch.setenv("ERP_TEST_HOOK_SECRET", SECRET)
     state.failures = 0
     assert retry_failed(db, "erp") == 1
     deliver(db, settings, now_only=True)
@@ -176,3 +176,27 @@ def test_sftp_sink_refuses_a_changed_host_key(db: Database, sshd: SshServer) -> 
         remote_dir=str(sshd.root), timeout_seconds=5)})
     [report] = deliver(db, settings, now_only=True)
     assert report.delivered == 0 and report.last_error and "CHANGED" in report.last_error
+
+
+def test_two_processes_delivering_at_once_send_each_posting_once(
+        db: Database, receiver: tuple[Receiver, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    state, url = receiver
+    state.failures = 0
+    monkeypatch.setenv("ERP_TEST_HOOK_SECRET", SECRET)
+    for tag in ("1", "2", "3"):
+        apply(db, payment_with_items(db, tag=tag))
+    settings = Settings(sinks={"erp": SinkSettings(
+        kind="webhook", url=url, secret=Secret(env="ERP_TEST_HOOK_SECRET"))})
+    other = Database(db.url)
+    try:
+        threads = [threading.Thread(target=deliver, args=(database, settings),
+                                    kwargs={"now_only": True}) for database in (db, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.dispose()
+    keys = [key for key, status in state.requests if status == 201]
+    assert len(keys) == 3 and len(set(keys)) == 3
+    assert [d.state for d in deliveries(db)] == ["delivered"] * 3

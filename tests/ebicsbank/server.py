@@ -95,6 +95,7 @@ class EbicsTestBank:
     receipts: list[tuple[str, str]] = field(default_factory=list)
     # (request kind, with the phase of an ebicsRequest, return code)
     log: list[tuple[str, str]] = field(default_factory=list)
+    url: str = ""  # set by start()
 
     def __post_init__(self) -> None:
         self.x002 = crypto.generate_key()
@@ -130,7 +131,8 @@ class EbicsTestBank:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}/ebicsweb"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ebicsweb"
+        return self.url
 
     def stop(self) -> None:
         if self.server is not None:
