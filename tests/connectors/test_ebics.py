@@ -54,10 +54,10 @@ def ready(bank: EbicsTestBank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """A subscriber after the key ceremony, run through the admin commands."""
     monkeypatch.setenv("EBICS_TEST_PASSPHRASE", "correct horse")
     settings = settings_for(bank, tmp_path / "keys")
-    assert "A006 key hash" in run_admin_order("bank", settings, "ini")
-    assert "E002 key hash" in run_admin_order("bank", settings, "hia")
+    assert "A006 certificate hash" in run_admin_order("bank", settings, "ini")
+    assert "E002 certificate hash" in run_admin_order("bank", settings, "hia")
     printed = run_admin_order("bank", settings, "hpb")
-    assert crypto.key_hash_hex(bank.x002.public_key()) in printed
+    assert crypto.cert_hash_hex(bank.x002_cert) in printed
     return settings
 
 
@@ -65,12 +65,15 @@ def test_key_ceremony_stores_encrypted_user_keys_and_the_bank_keys(
         ready: SourceSettings, bank: EbicsTestBank) -> None:
     keys = Path(ready.keys_dir or "")
     assert sorted(p.name for p in keys.iterdir()) == [
-        "bank_e002.pem", "bank_x002.pem", "user_a006.pem", "user_e002.pem", "user_x002.pem"]
+        "bank_e002.crt", "bank_x002.crt", "user_a006.crt", "user_a006.pem", "user_e002.crt",
+        "user_e002.pem", "user_x002.crt", "user_x002.pem"]
     assert b"ENCRYPTED PRIVATE KEY" in (keys / "user_x002.pem").read_bytes()
     assert oct((keys / "user_x002.pem").stat().st_mode & 0o777) == "0o600"
     subscriber = bank.subscribers[("PARTNER1", "USER1")]
-    assert subscriber.ready and subscriber.x002 is not None
-    assert crypto.key_hash_hex(subscriber.x002) in run_admin_order("bank", ready, "letter")
+    assert subscriber.ready
+    letter = run_admin_order("bank", ready, "letter")
+    assert crypto.cert_hash_hex(subscriber.certificates["X002"]) in letter
+    assert "A006" in letter and "E002" in letter
 
 
 def test_pull_downloads_imports_then_sends_the_receipt(

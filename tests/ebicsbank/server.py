@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
@@ -31,15 +32,15 @@ from connectors.sources.ebics.envelope import (
     SHA256,
     add_auth_signature,
     parse,
-    pub_key_value,
     q,
-    read_pub_key,
+    read_certificate,
     root,
     serialize,
     sub,
     text_of,
     unpack_plain,
     verify_auth_signature,
+    x509_data,
 )
 
 OK = "000000"
@@ -57,13 +58,19 @@ INVALID_REQUEST = "061002"
 class Subscriber:
     partner_id: str
     user_id: str
-    a006: rsa.RSAPublicKey | None = None
-    x002: rsa.RSAPublicKey | None = None
-    e002: rsa.RSAPublicKey | None = None
+    certificates: dict[str, x509.Certificate] = field(default_factory=dict)  # by version
 
     @property
     def ready(self) -> bool:
-        return None not in (self.a006, self.x002, self.e002)
+        return {"A006", "X002", "E002"} <= set(self.certificates)
+
+    @property
+    def x002(self) -> rsa.RSAPublicKey:
+        return crypto.rsa_public(self.certificates["X002"])
+
+    @property
+    def e002(self) -> rsa.RSAPublicKey:
+        return crypto.rsa_public(self.certificates["E002"])
 
 
 @dataclass
@@ -100,6 +107,8 @@ class EbicsTestBank:
     def __post_init__(self) -> None:
         self.x002 = crypto.generate_key()
         self.e002 = crypto.generate_key()
+        self.x002_cert = crypto.make_certificate(self.x002, f"{self.host_id} X002")
+        self.e002_cert = crypto.make_certificate(self.e002, f"{self.host_id} E002")
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
 
@@ -190,10 +199,12 @@ class EbicsTestBank:
             if info is None or text_of(info, "s:SignatureVersion") != "A006":
                 return self._plain_answer("ebicsKeyManagementResponse", INVALID_REQUEST), \
                     INVALID_REQUEST
-            subscriber.a006 = read_pub_key(info)
+            subscriber.certificates["A006"] = read_certificate(info)
         elif order_type == "HIA":
-            subscriber.x002 = read_pub_key(order.find(q("AuthenticationPubKeyInfo")))
-            subscriber.e002 = read_pub_key(order.find(q("EncryptionPubKeyInfo")))
+            subscriber.certificates["X002"] = read_certificate(
+                order.find(q("AuthenticationPubKeyInfo")))
+            subscriber.certificates["E002"] = read_certificate(
+                order.find(q("EncryptionPubKeyInfo")))
         else:
             return self._plain_answer("ebicsKeyManagementResponse", INVALID_REQUEST), \
                 INVALID_REQUEST
@@ -206,9 +217,8 @@ class EbicsTestBank:
         body.insert(0, transfer)
         if with_key:
             info = sub(transfer, "DataEncryptionInfo", authenticate="true")
-            assert subscriber.e002 is not None
             sub(info, "EncryptionPubKeyDigest",
-                base64.b64encode(crypto.key_hash(subscriber.e002)).decode(),
+                base64.b64encode(crypto.cert_hash(subscriber.certificates["E002"])).decode(),
                 Version="E002", Algorithm=SHA256)
             sub(info, "TransactionKey", base64.b64encode(encrypted_key).decode())
         sub(transfer, "OrderData", base64.b64encode(segment).decode())
@@ -218,16 +228,15 @@ class EbicsTestBank:
         if subscriber is None or not subscriber.ready:
             code = INVALID_USER_OR_USER_STATE
             return self._plain_answer("ebicsKeyManagementResponse", code), code
-        assert subscriber.x002 is not None and subscriber.e002 is not None
         if not verify_auth_signature(request, subscriber.x002):
             code = AUTHENTICATION_FAILED
             return self._plain_answer("ebicsKeyManagementResponse", code), code
         order = etree.Element(q("HPBResponseOrderData"))
         auth = sub(order, "AuthenticationPubKeyInfo")
-        pub_key_value(auth, self.x002.public_key())
+        x509_data(auth, self.x002_cert)
         sub(auth, "AuthenticationVersion", "X002")
         enc = sub(order, "EncryptionPubKeyInfo")
-        pub_key_value(enc, self.e002.public_key())
+        x509_data(enc, self.e002_cert)
         sub(enc, "EncryptionVersion", "E002")
         sub(order, "HostID", self.host_id)
         key, data = crypto.encrypt_e002(subscriber.e002, zlib.compress(etree.tostring(order)))
@@ -249,7 +258,6 @@ class EbicsTestBank:
         if transaction is None:
             return self._signed(self._plain_answer("ebicsResponse", TX_UNKNOWN_TXID)), \
                 TX_UNKNOWN_TXID
-        assert transaction.subscriber.x002 is not None
         if not verify_auth_signature(request, transaction.subscriber.x002):
             return self._signed(self._plain_answer("ebicsResponse", AUTHENTICATION_FAILED)), \
                 AUTHENTICATION_FAILED
@@ -282,15 +290,14 @@ class EbicsTestBank:
         if subscriber is None or not subscriber.ready:
             return self._signed(self._plain_answer("ebicsResponse", INVALID_USER_OR_USER_STATE)
                                 ), INVALID_USER_OR_USER_STATE
-        assert subscriber.x002 is not None and subscriber.e002 is not None
         if not verify_auth_signature(request, subscriber.x002):
             return self._signed(self._plain_answer("ebicsResponse", AUTHENTICATION_FAILED)), \
                 AUTHENTICATION_FAILED
         digests = {
             "X002": text_of(request, "e:header/e:static/e:BankPubKeyDigests/e:Authentication"),
             "E002": text_of(request, "e:header/e:static/e:BankPubKeyDigests/e:Encryption")}
-        expected = {"X002": base64.b64encode(crypto.key_hash(self.x002.public_key())).decode(),
-                    "E002": base64.b64encode(crypto.key_hash(self.e002.public_key())).decode()}
+        expected = {"X002": base64.b64encode(crypto.cert_hash(self.x002_cert)).decode(),
+                    "E002": base64.b64encode(crypto.cert_hash(self.e002_cert)).decode()}
         if digests != expected:
             return self._signed(self._plain_answer("ebicsResponse", BANK_PUBKEY_UPDATE_REQUIRED)
                                 ), BANK_PUBKEY_UPDATE_REQUIRED

@@ -14,6 +14,7 @@ import urllib.request
 import zlib
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectors.errors import ConnectorError, TransientConnectorError
@@ -30,15 +31,15 @@ from connectors.sources.ebics.envelope import (
     nonce,
     pack_plain,
     parse,
-    pub_key_value,
     q,
-    read_pub_key,
+    read_certificate,
     root,
     serialize,
     sub,
     text_of,
     timestamp,
     verify_auth_signature,
+    x509_data,
 )
 
 OK = "000000"
@@ -72,8 +73,19 @@ class EbicsClient:
         self._keys[version] = crypto.load_private(path, self.passphrase)
         return self._keys[version]
 
+    def _user_cert(self, version: str, create: bool = False) -> x509.Certificate:
+        path = self.keys_dir / KEY_FILES[version].replace(".pem", ".crt")
+        if not path.exists():
+            key = self._user_key(version, create)
+            name = f"{self.user_id}@{self.partner_id} {version}"
+            crypto.save_cert(crypto.make_certificate(key, name), path)
+        return crypto.load_cert(path)
+
+    def _bank_cert(self, version: str) -> x509.Certificate:
+        return crypto.load_cert(self.keys_dir / f"bank_{version.lower()}.crt")
+
     def _bank_key(self, version: str) -> rsa.RSAPublicKey:
-        return crypto.load_public(self.keys_dir / f"bank_{version.lower()}.pem")
+        return crypto.rsa_public(self._bank_cert(version))
 
     # --- transport --------------------------------------------------------------------------
 
@@ -123,41 +135,40 @@ class EbicsClient:
 
     def ini(self) -> str:
         """Send the A006 signature key. The bank activates it after the signed letter."""
-        key = self._user_key("A006", create=True).public_key()
+        certificate = self._user_cert("A006", create=True)
         order = root_plain("SignaturePubKeyOrderData", S002)
         info = sub(order, "SignaturePubKeyInfo", ns=S002)
-        pub_key_value(info, key, ns=S002)
+        x509_data(info, certificate)
         sub(info, "SignatureVersion", "A006", ns=S002)
         sub(order, "PartnerID", self.partner_id, ns=S002)
         sub(order, "UserID", self.user_id, ns=S002)
         answer = self._post(self._unsecured("INI", order), "INI")
         self._codes(answer, "INI")
-        return f"INI accepted; A006 key hash: {crypto.key_hash_hex(key)}"
+        return f"INI accepted; A006 certificate hash: {crypto.cert_hash_hex(certificate)}"
 
     def hia(self) -> str:
         """Send the X002 authentication and E002 encryption keys."""
-        auth = self._user_key("X002", create=True).public_key()
-        enc = self._user_key("E002", create=True).public_key()
+        auth = self._user_cert("X002", create=True)
+        enc = self._user_cert("E002", create=True)
         order = root_plain("HIARequestOrderData", H005)
         auth_info = sub(order, "AuthenticationPubKeyInfo")
-        pub_key_value(auth_info, auth)
+        x509_data(auth_info, auth)
         sub(auth_info, "AuthenticationVersion", "X002")
         enc_info = sub(order, "EncryptionPubKeyInfo")
-        pub_key_value(enc_info, enc)
+        x509_data(enc_info, enc)
         sub(enc_info, "EncryptionVersion", "E002")
         sub(order, "PartnerID", self.partner_id)
         sub(order, "UserID", self.user_id)
         answer = self._post(self._unsecured("HIA", order), "HIA")
         self._codes(answer, "HIA")
-        return (f"HIA accepted; X002 key hash: {crypto.key_hash_hex(auth)}; "
-                f"E002 key hash: {crypto.key_hash_hex(enc)}")
+        return (f"HIA accepted; X002 certificate hash: {crypto.cert_hash_hex(auth)}; "
+                f"E002 certificate hash: {crypto.cert_hash_hex(enc)}")
 
     def letter(self) -> str:
         lines = [f"EBICS initialisation letter: host {self.host_id}, partner "
                  f"{self.partner_id}, user {self.user_id}"]
         for version in ("A006", "X002", "E002"):
-            key = self._user_key(version).public_key()
-            lines.append(f"{version}: {crypto.key_hash_hex(key)}")
+            lines.append(f"{version}: {crypto.cert_hash_hex(self._user_cert(version))}")
         return "\n".join(lines)
 
     def hpb(self) -> str:
@@ -181,14 +192,15 @@ class EbicsClient:
         answer = self._post(document, "HPB")
         self._codes(answer, "HPB")
         order = parse(self._decrypt_order_data(answer), "HPB order data")
-        auth = read_pub_key(order.find(q("AuthenticationPubKeyInfo")))
-        enc = read_pub_key(order.find(q("EncryptionPubKeyInfo")))
-        if not verify_auth_signature(answer, auth):
+        auth = read_certificate(order.find(q("AuthenticationPubKeyInfo")))
+        enc = read_certificate(order.find(q("EncryptionPubKeyInfo")))
+        crypto.rsa_public(enc)
+        if not verify_auth_signature(answer, crypto.rsa_public(auth)):
             raise ConnectorError(f"{self.label}: HPB answer is not signed by the key it carries")
-        crypto.save_public(auth, self.keys_dir / "bank_x002.pem")
-        crypto.save_public(enc, self.keys_dir / "bank_e002.pem")
+        crypto.save_cert(auth, self.keys_dir / "bank_x002.crt")
+        crypto.save_cert(enc, self.keys_dir / "bank_e002.crt")
         return (f"bank keys stored; compare with the bank's letter: X002 "
-                f"{crypto.key_hash_hex(auth)}; E002 {crypto.key_hash_hex(enc)}")
+                f"{crypto.cert_hash_hex(auth)}; E002 {crypto.cert_hash_hex(enc)}")
 
     # --- downloads --------------------------------------------------------------------------
 
@@ -219,9 +231,9 @@ class EbicsClient:
             if order.msg_version:
                 msg.set("version", order.msg_version)
             digests = sub(static, "BankPubKeyDigests")
-            for tag, version, key in (("Authentication", "X002", self._bank_key("X002")),
-                                      ("Encryption", "E002", self._bank_key("E002"))):
-                sub(digests, tag, base64.b64encode(crypto.key_hash(key)).decode(),
+            for tag, version in (("Authentication", "X002"), ("Encryption", "E002")):
+                digest = crypto.cert_hash(self._bank_cert(version))
+                sub(digests, tag, base64.b64encode(digest).decode(),
                     Version=version, Algorithm=SHA256)
             sub(static, "SecurityMedium", "0000")
         else:

@@ -6,21 +6,24 @@ E002 (encryption), with `cryptography`.
 - E002: AES-128-CBC, zero IV, ANSI X9.23 padding, under a fresh transaction key that is
   itself encrypted with RSA PKCS#1 v1.5 for the recipient.
 
-Simplification (documented in README.md): public keys travel as RSAKeyValue (modulus and
-exponent), and a key's hash is SHA-256 over "exponent modulus" in lower-case hex, as EBICS
-2.5 defines it, instead of the X.509 certificate hash of EBICS 3.0.
+Public keys travel as X.509 certificates, as EBICS 3.0 requires; the project makes
+self-signed ones ("mit Schlüsseln" profile). A key's hash, on the letters and in
+BankPubKeyDigests, is SHA-256 over the certificate's DER encoding.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import os
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.x509.oid import NameOID
 
 from connectors.errors import ConnectorError
 
@@ -32,16 +35,34 @@ def generate_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
 
 
-def key_hash(public: rsa.RSAPublicKey) -> bytes:
-    numbers = public.public_numbers()
-    text = f"{numbers.e:x} {numbers.n:x}"
-    return hashlib.sha256(text.encode("ascii")).digest()
+def make_certificate(key: rsa.RSAPrivateKey, common_name: str, *,
+                     years: int = 5) -> x509.Certificate:
+    """A self-signed certificate that carries the public key to the other side."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=365 * years))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
 
 
-def key_hash_hex(public: rsa.RSAPublicKey) -> str:
+def cert_hash(certificate: x509.Certificate) -> bytes:
+    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).digest()
+
+
+def cert_hash_hex(certificate: x509.Certificate) -> str:
     """As printed on the initialisation letter: groups of two hex digits."""
-    digest = key_hash(public).hex().upper()
+    digest = cert_hash(certificate).hex().upper()
     return " ".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def rsa_public(certificate: x509.Certificate) -> rsa.RSAPublicKey:
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ConnectorError("EBICS: a certificate without an RSA key")
+    return key
 
 
 def to_b64_int(value: int) -> str:
@@ -141,18 +162,14 @@ def load_private(path: Path, passphrase: str | None) -> rsa.RSAPrivateKey:
     return key
 
 
-def save_public(key: rsa.RSAPublicKey, path: Path) -> None:
+def save_cert(certificate: x509.Certificate, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(key.public_bytes(serialization.Encoding.PEM,
-                                      serialization.PublicFormat.SubjectPublicKeyInfo))
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
 
-def load_public(path: Path) -> rsa.RSAPublicKey:
+def load_cert(path: Path) -> x509.Certificate:
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
+        return x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise ConnectorError(f"EBICS: cannot load the bank key {path} ({exc}); run "
-                             "`recon ebics hpb SOURCE` first") from None
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise ConnectorError(f"EBICS: {path} is not an RSA key")
-    return key
+        raise ConnectorError(f"EBICS: cannot load the certificate {path} ({exc}); run "
+                             "`recon ebics hpb SOURCE` (bank) or ini/hia (ours) first") from None

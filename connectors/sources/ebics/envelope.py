@@ -14,6 +14,8 @@ import os
 import zlib
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
@@ -132,18 +134,23 @@ def unpack_plain(text: str) -> Element:
     return parse(zlib.decompress(base64.b64decode(text)), "order data")
 
 
-def pub_key_value(parent: Element, key: rsa.RSAPublicKey, ns: str = NS) -> Element:
-    value = sub(parent, "PubKeyValue", ns=ns)
-    rsa_value = sub(value, "RSAKeyValue", ns=DS)
-    numbers = key.public_numbers()
-    sub(rsa_value, "Modulus", crypto.to_b64_int(numbers.n), ns=DS)
-    sub(rsa_value, "Exponent", crypto.to_b64_int(numbers.e), ns=DS)
-    return value
+def x509_data(parent: Element, certificate: Any) -> Element:
+    """ds:X509Data with issuer, serial number and the DER certificate (EBICS 3.0)."""
+    data = sub(parent, "X509Data", ns=DS)
+    issuer_serial = sub(data, "X509IssuerSerial", ns=DS)
+    sub(issuer_serial, "X509IssuerName", certificate.issuer.rfc4514_string(), ns=DS)
+    sub(issuer_serial, "X509SerialNumber", str(certificate.serial_number), ns=DS)
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    sub(data, "X509Certificate", base64.b64encode(der).decode(), ns=DS)
+    return data
 
 
-def read_pub_key(element: Element) -> rsa.RSAPublicKey:
-    modulus = text_of(element, ".//ds:RSAKeyValue/ds:Modulus")
-    exponent = text_of(element, ".//ds:RSAKeyValue/ds:Exponent")
-    if not modulus or not exponent:
-        raise ConnectorError("EBICS: a public key without modulus or exponent")
-    return crypto.public_from_numbers(modulus, exponent)
+def read_certificate(element: Element | None) -> x509.Certificate:
+    text = text_of(element, ".//ds:X509Data/ds:X509Certificate") if element is not None \
+        else None
+    if not text:
+        raise ConnectorError("EBICS: a key without its X.509 certificate")
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode(text))
+    except ValueError as exc:
+        raise ConnectorError(f"EBICS: unreadable certificate: {exc}") from None
