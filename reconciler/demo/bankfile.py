@@ -17,10 +17,11 @@ class Entry:
 
     entry_id: str | None
     transactions: tuple[GeneratedPayment, ...]
+    amount: Decimal  # the sum of the transactions: what the account moved by
 
-    @property
-    def amount(self) -> Decimal:
-        return sum((t.amount for t in self.transactions), ZERO)
+    @classmethod
+    def of(cls, entry_id: str | None, transactions: tuple[GeneratedPayment, ...]) -> Entry:
+        return cls(entry_id, transactions, sum((t.amount for t in transactions), ZERO))
 
     @property
     def first(self) -> GeneratedPayment:
@@ -60,14 +61,14 @@ def group_entries(payments: list[GeneratedPayment]) -> list[Entry]:
     batch: list[GeneratedPayment] = []
     for payment in payments:
         if batch and payment.entry_id != batch[0].entry_id:
-            entries.append(Entry(batch[0].entry_id, tuple(batch)))
+            entries.append(Entry.of(batch[0].entry_id, tuple(batch)))
             batch = []
         if payment.entry_id is None:
-            entries.append(Entry(None, (payment,)))
+            entries.append(Entry.of(None, (payment,)))
         else:
             batch.append(payment)
     if batch:
-        entries.append(Entry(batch[0].entry_id, tuple(batch)))
+        entries.append(Entry.of(batch[0].entry_id, tuple(batch)))
     return entries
 
 

@@ -7,6 +7,7 @@ result depends on set or hash ordering. The same seed gives byte-identical files
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -67,6 +68,20 @@ def business_days(start: dt.date, days: int) -> list[dt.date]:
 def generate(config: DemoConfig) -> DemoData:
     if config.customers < 1 or config.open_items < 0 or config.payments < 0:
         raise ValueError("customers must be >= 1, open_items and payments >= 0")
+    if not config.entity or any(c in config.entity for c in ',"\r\n'):
+        raise ValueError(f"entity must be a plain code, not {config.entity!r}")
+    # Millions of small immutable records and no reference cycles among them: the cyclic
+    # garbage collector would only rescan them again and again.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _generate(config)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _generate(config: DemoConfig) -> DemoData:
     rng = random.Random(config.seed)
     days = business_days(config.start, config.days)
     ledger = make_customers(config.customers, config.currency, rng)

@@ -20,3 +20,23 @@ def test_module_command_writes_and_reports(tmp_path: Path,
     assert any(n.startswith("mt940_") for n in names)
     assert not any(n.startswith("camt054_") for n in names)
     assert len((out / "truth.csv").read_text(encoding="utf-8").splitlines()) == 41
+
+
+def test_build_demo_with_defaults_writes_every_format(tmp_path: Path) -> None:
+    from reconciler.demo import DemoConfig, build_demo
+
+    files = build_demo(tmp_path, DemoConfig(customers=10, open_items=60, payments=30))
+    assert files.mt940 and files.camt053 and files.camt054
+    assert all(p.is_file() for p in files.all)
+
+
+def test_bad_settings_are_refused(tmp_path: Path) -> None:
+    from reconciler.demo import DemoConfig, generate, write_demo_files
+
+    with pytest.raises(ValueError, match="entity"):
+        generate(DemoConfig(entity="A,B"))
+    with pytest.raises(ValueError, match="customers"):
+        generate(DemoConfig(customers=0))
+    data = generate(DemoConfig(customers=5, open_items=10, payments=5))
+    with pytest.raises(ValueError, match="format"):
+        write_demo_files(data, tmp_path, formats=("mt942",))

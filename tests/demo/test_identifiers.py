@@ -3,6 +3,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.demo import DemoData
 from reconciler.demo.identifiers import (
@@ -71,3 +73,19 @@ def test_every_customer_iban_and_item_reference_is_valid(demo_data: DemoData) ->
 def test_mod97_and_print_form() -> None:
     assert mod97("3214282912345698765432161182") == 1
     assert print_form("RF18539007547034") == "RF18 5390 0754 7034"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=21))
+def test_any_rf_body_gets_valid_check_digits(body: str) -> None:
+    reference = rf_reference(body)
+    assert is_valid_rf(reference) and reference[4:] == body
+    corrupted = reference[:4] + ("1" if body[0] != "1" else "2") + reference[5:]
+    assert not is_valid_rf(corrupted)  # mod 97 catches every single-character change
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(sorted(IBAN_LENGTHS)), st.integers(min_value=0, max_value=10**9))
+def test_any_seed_gives_valid_ibans(country: str, seed: int) -> None:
+    iban, _ = make_account(country, random.Random(seed))
+    assert is_valid_iban(iban) and len(iban) == IBAN_LENGTHS[country]
