@@ -43,6 +43,8 @@ def import_customers(db: Database, source: CsvSource, *, filename: str | None = 
     """Upsert the customer master from `source`; all or nothing (`ImportRejectedError`)."""
     name = filename or source_name(source)
     facts = file_facts(source)
+    if progress is not None and progress.total is None:
+        progress.total = max(facts.lines - 1, 0)  # the header is not a row
     problems: list[str] = []
     warnings: list[str] = []
     reader = RowReader(source, name, SPEC, problems, warnings)

@@ -71,6 +71,8 @@ def import_open_items(db: Database, source: CsvSource, *, full: bool = False,
     """Upsert open items from `source`; all or nothing (`ImportRejectedError`)."""
     name = filename or source_name(source)
     facts = file_facts(source)
+    if progress is not None and progress.total is None:
+        progress.total = max(facts.lines - 1, 0)  # the header is not a row
     problems: list[str] = []
     warnings: list[str] = []
     reader = RowReader(source, name, SPEC, problems, warnings)

@@ -1,0 +1,328 @@
+"""Bank statement import: raw file in, statements and transactions stored, once.
+
+Rules, in the order a file meets them:
+
+- **Same bytes twice.** The raw file is stored content-addressed (sha256) in `bank_files`.
+  The same bytes again return status `duplicate` and change nothing at all: no row, no
+  journal entry. A file that was quarantined is parsed again when it arrives again (the
+  parser may have been fixed since); if it still fails it stays quarantined, unchanged.
+- **Unreadable file.** A `ParseError` (or any failure inside the parser) quarantines the
+  file: its row keeps the raw bytes, status `quarantined` and the error; a copy goes to
+  `quarantine_dir` when one is given. It never stops the next file.
+- **Same statement in another file.** A statement whose key (account, statement id,
+  sequence, kind, closing date) is already stored adds nothing and is counted as duplicate.
+- **Same entry in two messages.** A camt.054 advice and the camt.053 statement that books it
+  (or an MT940 and a camt.053 of the same account) carry the same bank reference
+  (`AcctSvcrRef`). The transaction that arrives later gets state `linked` and `linked_to_id`
+  naming the first, so the payment is matched once. A link needs the same account, currency,
+  amount and bank-given reference and the same value or booking date; derived references never
+  link. A booked entry never links to a pending or information-only one (the booked one is
+  the real payment).
+- **Initial state.** Booked credits start `unreconciled` (they go to the matchers). Debits
+  and zero amounts are `not_receivable`; reversals and returned payments too, whatever their
+  sign (they are not a customer paying). Pending and information-only credits are `pending`:
+  they are not on the ledger yet and are not matched; the booked entry that follows is.
+- **References.** `bank_reference` is never empty: where the bank gave none, a stable id is
+  derived from account, date, amount, position and statement id, prefixed `X-`, and
+  `details["bank_reference_derived"]` says so.
+
+One file is one database transaction with one journal row (`bank_file.imported` or
+`bank_file.quarantined`). `balance_ok` is the parser's own balance check for the statement
+(None when the statement has no opening/closing pair, as most camt.054 and camt.052).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import parsers
+from parsers.checks import check_balance
+from reconciler import journal
+from reconciler.db.bank import BankFileRow, StatementRow, TransactionRow
+from reconciler.db.session import Database
+from reconciler.domain import (
+    Diagnostic,
+    EntryStatus,
+    ParseResult,
+    Severity,
+    Statement,
+    Transaction,
+)
+from reconciler.errors import ParseError
+from reconciler.mapping import DERIVED_REFERENCE, charges_amount, transaction_details
+
+IMPORTED, DUPLICATE, QUARANTINED = "imported", "duplicate", "quarantined"
+_REF_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class FileImportResult:
+    file_id: int | None
+    sha256: str
+    status: str  # imported | duplicate | quarantined
+    format: str | None
+    statements_new: int = 0
+    statements_duplicate: int = 0
+    transactions_new: int = 0
+    transactions_linked: int = 0
+    diagnostics: tuple[Diagnostic, ...] = ()
+    message: str = ""
+    filename: str = ""
+
+
+def initial_state(tx: Transaction) -> str:
+    """Where a freshly imported transaction starts (see the module docstring)."""
+    if tx.amount <= 0:
+        return "not_receivable"
+    if tx.status is not EntryStatus.BOOKED:
+        return "pending"
+    if tx.is_reversal or tx.return_reason:
+        return "not_receivable"
+    return "unreconciled"
+
+
+def derive_reference(account: str, tx: Transaction, position: int,
+                     statement_id: str | None) -> str:
+    """A stable id for a transaction the bank gave no reference: same input, same id."""
+    day = tx.booking_date or tx.value_date
+    seed = f"{account}|{day}|{tx.amount:f}|{position}|{statement_id or ''}"
+    return "X-" + hashlib.sha1(seed.encode()).hexdigest()[:16]
+
+
+def import_file(db: Database, data: bytes, filename: str, *, source: str | None = None,
+                actor: str = "system:import",
+                quarantine_dir: Path | None = None) -> FileImportResult:
+    """Import one bank file (any format `parsers.parse` reads); idempotent."""
+    sha = hashlib.sha256(data).hexdigest()
+    for attempt in range(2):
+        try:
+            return _import_once(db, data, filename, sha, source, actor, quarantine_dir)
+        except sa_exc.IntegrityError:
+            # A concurrent worker stored the same file or statement first. On the second
+            # pass its rows are visible and the file reads as (partly) duplicate.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _import_once(db: Database, data: bytes, filename: str, sha: str, source: str | None,
+                 actor: str, quarantine_dir: Path | None) -> FileImportResult:
+    name = os.path.basename(filename) or filename
+    with db.transaction() as session:
+        existing = session.scalars(select(BankFileRow).where(BankFileRow.sha256 == sha)
+                                   ).one_or_none()
+        if existing is not None and existing.status != QUARANTINED:
+            return FileImportResult(
+                existing.id, sha, DUPLICATE, existing.format, filename=filename,
+                message=f"same bytes as file {existing.id} ({existing.filename}, "
+                        f"{existing.status} {existing.received_at:%Y-%m-%d %H:%M}); nothing new")
+        try:
+            result = parsers.parse(data, filename=name)
+            if not result.statements:
+                raise ParseError("no statement found in the file", where=name)
+        except Exception as exc:  # a parser bug must not stop the other files either
+            error = str(exc) if isinstance(exc, ParseError) else (
+                f"parser failure: {type(exc).__name__}: {exc}")
+            return _quarantine(session, existing, data, filename, sha, source, actor, error,
+                               quarantine_dir)
+        return _store(session, existing, data, filename, sha, source, actor, result)
+
+
+def _quarantine(session: Session, existing: BankFileRow | None, data: bytes, filename: str,
+                sha: str, source: str | None, actor: str, error: str,
+                quarantine_dir: Path | None) -> FileImportResult:
+    if existing is not None:
+        return FileImportResult(existing.id, sha, QUARANTINED, None, filename=filename,
+                                message=f"still unreadable (file {existing.id}): {error}")
+    row = BankFileRow(sha256=sha, filename=filename[-255:], source=source, format=None,
+                      size=len(data), content=data, status=QUARANTINED, error=error,
+                      diagnostics=[])
+    session.add(row)
+    session.flush()
+    journal.record(session, actor=actor, action="bank_file.quarantined",
+                   subject=f"bank_file:{row.id}", reason=error[:2000],
+                   data={"filename": filename, "sha256": sha, "source": source})
+    if quarantine_dir is not None:
+        quarantine_dir.mkdir(parents=True, exist_ok=True)
+        target = quarantine_dir / f"{sha[:12]}-{os.path.basename(filename) or 'file'}"
+        target.write_bytes(data)
+    return FileImportResult(row.id, sha, QUARANTINED, None, filename=filename,
+                            message=error)
+
+
+@dataclass(slots=True)
+class _Counts:
+    statements_new: int = 0
+    statements_duplicate: int = 0
+    transactions_new: int = 0
+    transactions_linked: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _store(session: Session, existing: BankFileRow | None, data: bytes, filename: str,
+           sha: str, source: str | None, actor: str, result: ParseResult) -> FileImportResult:
+    if existing is not None:  # a quarantined file that now parses
+        row = existing
+        row.status, row.error, row.format = IMPORTED, None, result.format[:40]
+    else:
+        row = BankFileRow(sha256=sha, filename=filename[-255:], source=source,
+                          format=result.format[:40], size=len(data), content=data,
+                          status=IMPORTED, error=None, diagnostics=[])
+        session.add(row)
+    session.flush()
+    counts = _Counts(diagnostics=list(result.diagnostics))
+    for statement in result.statements:
+        _store_statement(session, row.id, statement, counts)
+    row.diagnostics = [d.as_dict() for d in counts.diagnostics]
+    message = (f"{counts.statements_new} statement(s) new"
+               + (f", {counts.statements_duplicate} already imported"
+                  if counts.statements_duplicate else "")
+               + f"; {counts.transactions_new} transaction(s) new"
+               + (f", {counts.transactions_linked} linked to entries imported before"
+                  if counts.transactions_linked else ""))
+    errors = sum(1 for d in counts.diagnostics if d.severity is Severity.ERROR)
+    journal.record(session, actor=actor, action="bank_file.imported",
+                   subject=f"bank_file:{row.id}", reason=message,
+                   data={"filename": filename, "sha256": sha, "source": source,
+                         "format": result.format, "statements_new": counts.statements_new,
+                         "statements_duplicate": counts.statements_duplicate,
+                         "transactions_new": counts.transactions_new,
+                         "transactions_linked": counts.transactions_linked,
+                         "diagnostics": len(counts.diagnostics), "errors": errors,
+                         "retried_after_quarantine": existing is not None})
+    session.flush()
+    return FileImportResult(row.id, sha, IMPORTED, result.format,
+                            statements_new=counts.statements_new,
+                            statements_duplicate=counts.statements_duplicate,
+                            transactions_new=counts.transactions_new,
+                            transactions_linked=counts.transactions_linked,
+                            diagnostics=tuple(counts.diagnostics), message=message,
+                            filename=filename)
+
+
+def _store_statement(session: Session, file_id: int, statement: Statement,
+                     counts: _Counts) -> None:
+    account = _fit(statement.account or "", 64, "account", statement.source_line, counts)
+    statement_id = _fit(statement.statement_id or "", 64, "statement id",
+                        statement.source_line, counts)
+    sequence = _fit(statement.sequence or "", 32, "sequence", statement.source_line, counts)
+    kind = statement.kind.value
+    duplicate = session.scalars(select(StatementRow.id).where(
+        StatementRow.account == account, StatementRow.statement_id == statement_id,
+        StatementRow.sequence == sequence, StatementRow.kind == kind,
+        StatementRow.closing_date.is_(None) if statement.closing_date is None
+        else StatementRow.closing_date == statement.closing_date)).first()
+    if duplicate is not None:
+        counts.statements_duplicate += 1
+        counts.diagnostics.append(Diagnostic(
+            Severity.INFO, f"statement {statement_id or '?'} of account {account} "
+            f"({kind}, closing {statement.closing_date or '-'}) was imported before "
+            f"(statement row {duplicate}); its entries are not added again",
+            statement.source_line, "statement-duplicate"))
+        return
+    has_balances = (statement.opening_balance is not None
+                    and statement.closing_balance is not None)
+    stored = StatementRow(
+        file_id=file_id, kind=kind, account=account, currency=statement.currency[:3],
+        statement_id=statement_id, sequence=sequence,
+        opening_balance=statement.opening_balance, closing_balance=statement.closing_balance,
+        opening_date=statement.opening_date, closing_date=statement.closing_date,
+        balance_ok=(check_balance(statement) is None) if has_balances else None)
+    session.add(stored)
+    session.flush()
+    counts.statements_new += 1
+    rows = [_transaction_row(stored, account, tx, position, statement, counts)
+            for position, tx in enumerate(statement.transactions, start=1)]
+    session.add_all(rows)
+    session.flush()
+    counts.transactions_new += len(rows)
+    counts.transactions_linked += _link_to_earlier(session, stored.id, account, rows)
+
+
+def _transaction_row(stored: StatementRow, account: str, tx: Transaction, position: int,
+                     statement: Statement, counts: _Counts) -> TransactionRow:
+    derived = tx.bank_reference is None or ("bank_reference_derived", "true") in tx.extra
+    reference = tx.bank_reference or derive_reference(account, tx, position,
+                                                      statement.statement_id)
+    where = tx.source_line
+
+    def fit(value: str | None, limit: int, label: str) -> str | None:
+        return None if value is None else _fit(value, limit, label, where, counts)
+
+    details = transaction_details(tx, derived_reference=derived)
+    return TransactionRow(
+        statement_id=stored.id, position=position, account=account, amount=tx.amount,
+        currency=tx.currency[:3], booking_date=tx.booking_date, value_date=tx.value_date,
+        bank_reference=_fit(reference, 128, "bank reference", where, counts),
+        end_to_end_id=fit(tx.end_to_end_id, 128, "end-to-end id"),
+        entry_reference=fit(tx.entry_reference, 128, "entry reference"),
+        counterparty_name=fit(tx.counterparty_name, 200, "counterparty name"),
+        counterparty_iban=fit(tx.counterparty_iban, 64, "counterparty account"),
+        counterparty_bic=fit(tx.counterparty_bic, 11, "counterparty BIC"),
+        ultimate_debtor=fit(tx.ultimate_debtor, 200, "ultimate debtor"),
+        creditor_reference=fit(tx.creditor_reference, 64, "creditor reference"),
+        remittance_text=tx.remittance_text,
+        bank_transaction_code=fit(tx.bank_transaction_code, 64, "transaction code"),
+        entry_status=tx.status.value, return_reason=fit(tx.return_reason, 64, "return reason"),
+        charges_amount=charges_amount(tx), is_reversal=tx.is_reversal, details=details,
+        raw=tx.raw, state=initial_state(tx))
+
+
+def _fit(value: str, limit: int, label: str, where: str | None, counts: _Counts) -> str:
+    """Cut a value longer than its column, saying so: the full text stays in `raw`."""
+    if len(value) <= limit:
+        return value
+    counts.diagnostics.append(Diagnostic(
+        Severity.WARNING, f"{label} longer than {limit} characters, stored cut: {value!r}",
+        where, "field-truncated"))
+    return value[:limit]
+
+
+def _link_to_earlier(session: Session, statement_pk: int, account: str,
+                     rows: Sequence[TransactionRow]) -> int:
+    """Mark the entries already stored from another message as `linked` (see the docstring)."""
+    candidates = [r for r in rows if not r.details.get(DERIVED_REFERENCE)]
+    if not candidates:
+        return 0
+    earlier: dict[tuple[str, Decimal, str], list[TransactionRow]] = {}
+    references = sorted({r.bank_reference for r in candidates})
+    for start in range(0, len(references), _REF_CHUNK):
+        chunk = references[start:start + _REF_CHUNK]
+        found = session.scalars(select(TransactionRow).where(
+            TransactionRow.account == account, TransactionRow.bank_reference.in_(chunk),
+            TransactionRow.statement_id != statement_pk, TransactionRow.linked_to_id.is_(None),
+        ).order_by(TransactionRow.id))
+        for old in found:
+            if old.details.get(DERIVED_REFERENCE):
+                continue
+            earlier.setdefault((old.bank_reference, old.amount, old.currency), []).append(old)
+    linked = 0
+    for row in candidates:
+        for old in earlier.get((row.bank_reference, row.amount, row.currency), []):
+            if not _same_day(row, old):
+                continue
+            if row.entry_status == EntryStatus.BOOKED.value and \
+                    old.entry_status != EntryStatus.BOOKED.value:
+                continue  # the booked entry is the real payment; it is matched, not the advice
+            row.state, row.linked_to_id = "linked", old.id
+            linked += 1
+            break
+    session.flush()
+    return linked
+
+
+def _same_day(new: TransactionRow, old: TransactionRow) -> bool:
+    if new.value_date is not None and old.value_date is not None:
+        return new.value_date == old.value_date
+    if new.booking_date is not None and old.booking_date is not None:
+        return new.booking_date == old.booking_date
+    return True  # no date pair to compare: the reference, amount and account decide
