@@ -14,15 +14,26 @@ several sets fit equally well, that is ambiguity and nobody is auto-applied.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from rapidfuzz.distance import DamerauLevenshtein
+
 from matchers import scoring
 from matchers.candidates import CandidateView
 from matchers.reference import ReferenceScan, payer_customers, scan_references
-from matchers.settlement import amount_evidence, discount_of, settle_chosen
+from matchers.settlement import (
+    Fit,
+    amount_evidence,
+    discount_of,
+    partial_evidence,
+    settle,
+    settle_chosen,
+)
+from matchers.text import MIN_DIGITS, compact, digit_keys, tail_key
 from reconciler.domain import Evidence, OpenItem, Payment, Proposal
 from reconciler.money import ZERO, format_amount, minor_units
 from reconciler.settings import MatchingSettings
@@ -30,6 +41,7 @@ from reconciler.settings import MatchingSettings
 NAME = "combination"
 NODE_BUDGET = 400_000  # deterministic bound on the search; the time cap is a safety net
 SOLUTION_LIMIT = 3  # alternatives kept for review
+HALF_LIMIT = 1 << 11  # subsets per half for the meet-in-the-middle search; beyond: depth-first
 
 Choice = tuple[int, bool]  # (item index, cash discount taken)
 _Pick = tuple[int, int]  # (position in search order, option: 0 full, 1 discounted)
@@ -72,12 +84,16 @@ class _Search:
 
 def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, tolerance: int,
                       *, limit: int = SOLUTION_LIMIT, node_budget: int = NODE_BUDGET,
-                      time_ms: int = 200) -> SearchResult:
+                      time_ms: int = 200, half_limit: int = HALF_LIMIT) -> SearchResult:
     """Sets of items whose amounts sum to `target` .. `target + tolerance` (integer cents).
 
     `amounts[i]` is (open amount, open amount less discount or None). Each item is left out,
     taken in full, or taken with its discount. Returns the sets with the smallest difference
     (then the fewest items), at most `limit` of them, in a deterministic order.
+
+    Small pools (each half at most `half_limit` subsets) are searched exhaustively by
+    meet-in-the-middle; larger ones depth-first with branch-and-bound until `node_budget`
+    nodes or `time_ms` (then `complete` is False).
     """
     order = sorted(range(len(amounts)), key=lambda i: (-abs(amounts[i][0]), i))
     options: list[tuple[int, ...]] = []
@@ -92,7 +108,11 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
         pos_max[k] = pos_max[k + 1] + max(0, *options[k])
         neg_min[k] = neg_min[k + 1] + min(0, *options[k])
     state.pos_max, state.neg_min = pos_max, neg_min
-    _descend(state, 0, 0, [])
+    middle = len(options) // 2
+    if _subsets(options[:middle]) <= half_limit and _subsets(options[middle:]) <= half_limit:
+        _meet_in_the_middle(state, middle)
+    else:
+        _descend(state, 0, 0, [])
     solutions = []
     for chosen in state.best[:limit]:
         solutions.append(tuple(sorted(
@@ -101,6 +121,45 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
     key = state.best_key
     return SearchResult(tuple(solutions), key[0] if key else None, key[1] if key else None,
                         state.count, state.within, not state.stopped)
+
+
+def _subsets(options: Sequence[tuple[int, ...]]) -> int:
+    count = 1
+    for choices in options:
+        count *= len(choices) + 1
+    return count
+
+
+def _half_sums(options: list[tuple[int, ...]], positions: range
+               ) -> list[tuple[int, tuple[_Pick, ...]]]:
+    sums: list[tuple[int, tuple[_Pick, ...]]] = [(0, ())]
+    for k in positions:
+        grown: list[tuple[int, tuple[_Pick, ...]]] = []
+        for n, value in enumerate(options[k]):
+            grown.extend((total + value, (*picks, (k, n))) for total, picks in sums)
+        sums.extend(grown)
+    return sums
+
+
+def _meet_in_the_middle(s: _Search, middle: int) -> None:
+    """Every subset sum of each half, then one binary search per left sum: exact and fast
+    while each half has at most `HALF_LIMIT` subsets (about 15 items)."""
+    left = _half_sums(s.options, range(middle))
+    right = _half_sums(s.options, range(middle, len(s.options)))
+    right.sort()
+    right_sums = [total for total, _ in right]
+    upper_bound = s.target + s.tolerance
+    for total, picks in left:
+        low = bisect.bisect_left(right_sums, s.target - total)
+        high = bisect.bisect_right(right_sums, upper_bound - total)
+        for j in range(low, high):
+            s.nodes += 1
+            if s.nodes > s.budget:
+                s.stopped = True
+                return
+            chosen = picks + right[j][1]
+            if chosen:
+                _record(s, total + right_sums[j] - s.target, list(chosen))
 
 
 def _descend(s: _Search, k: int, total: int, chosen: list[_Pick]) -> None:
@@ -192,6 +251,9 @@ def propose_for_identities(matcher: str, payment: Payment, view: CandidateView,
     if payment.amount <= ZERO:
         return []
     scan = scan if scan is not None else scan_references(payment, view)
+    named = _named_set_fits(matcher, payment, view, settings, identities, scan)
+    if named is not None:
+        return [named]
     found: list[tuple[Identity, list[OpenItem], SearchResult, bool, bool]] = []
     for identity in identities:
         own, truncated = candidate_items(payment, view, [identity.customer_id],
@@ -223,6 +285,33 @@ def propose_for_identities(matcher: str, payment: Payment, view: CandidateView,
     return proposals[:SOLUTION_LIMIT]
 
 
+def _named_set_fits(matcher: str, payment: Payment, view: CandidateView,
+                    settings: MatchingSettings, identities: Sequence[Identity],
+                    scan: ReferenceScan) -> Proposal | None:
+    """When the items the payment names add up, that set is the answer: no search.
+
+    Another set with the same sum does not compete with items the payer named itself.
+    """
+    cited = list(scan.cited_open)
+    if not cited:
+        return None
+    for identity in identities:
+        group = set(view.group_of(identity.customer_id))
+        if not all(i.customer_id in group for i in cited):
+            continue
+        settlement = settle(cited, payment, settings)
+        if settlement.fit not in (Fit.EXACT, Fit.DISCOUNT, Fit.BANK_CHARGE):
+            return None
+        flags = [a.discount > ZERO for a in settlement.allocations]
+        difference = _cents(settlement.difference, payment.currency)
+        result = SearchResult((tuple((n, f) for n, f in enumerate(flags)),), difference,
+                              len(cited), 1, 0, True)
+        via_group = any(i.customer_id != identity.customer_id for i in cited)
+        return _proposal(matcher, payment, view, identity, cited, flags, result, 1,
+                         (difference, len(cited)), False, via_group, scan)
+    return None
+
+
 def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Identity,
               items: list[OpenItem], discounted: list[bool], result: SearchResult, rivals: int,
               best_key: tuple[int, int], truncated: bool, via_group: bool,
@@ -232,6 +321,8 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
     docs = ", ".join(f"{i.key} ({format_amount(i.open_amount, i.currency)})" for i in items)
     evidence.append(Evidence(matcher, "items", f"{len(items)} open item(s): {docs}", 0.0))
     evidence.extend(amount_evidence(matcher, settlement, len(items)))
+    if scan.says_partial:
+        evidence.append(partial_evidence(matcher))
     key = (result.difference or 0, result.size or 0)
     if key != best_key:
         evidence.append(Evidence(matcher, "ambiguity", "another customer's items fit better",
@@ -263,22 +354,52 @@ def _reference_evidence(matcher: str, scan: ReferenceScan,
     out: list[Evidence] = []
     chosen = {i.key for i in items}
     cited = {i.key for i in scan.cited_open}
-    if cited and cited <= chosen:
-        names = ", ".join(sorted(str(k) for k in cited))
-        out.append(Evidence(matcher, "reference", f"the payment cites {names}, all in this set",
+    by_tail = [scan.tail_mentions(i) for i in items]
+    named = [i for i, token in zip(items, by_tail, strict=True)
+             if i.key in cited or token is not None]
+    if cited - chosen:
+        missing = [i for i in scan.cited_open if i.key not in chosen]
+        names = ", ".join(sorted(str(i.key) for i in missing))
+        if all(_near_miss(i.document_number, items) for i in missing):
+            # One digit changed or two swapped: the payer probably mistyped our number.
+            out.append(Evidence(matcher, "conflict", f"the payment cites {names}, one keystroke "
+                                "away from an item in this set (a typo?)", scoring.NEAR_MISS))
+        else:
+            out.append(Evidence(matcher, "conflict", f"the payment cites {names}, not in this "
+                                "set", scoring.NOT_CITED))
+    elif len(named) == len(items):
+        labelled = any(t is not None and t.labelled for t in by_tail) or bool(cited)
+        out.append(Evidence(matcher, "reference", "the payment names every item of this set",
+                            scoring.DIGITS_LABELLED if labelled else scoring.DIGITS_BARE))
+    elif named:
+        names = ", ".join(sorted(str(i.key) for i in named))
+        out.append(Evidence(matcher, "reference", f"the payment names {names}, all in this set",
                             scoring.REFERENCE_IN_SET))
-    elif cited:
-        missing = ", ".join(sorted(str(k) for k in cited - chosen))
-        out.append(Evidence(matcher, "conflict", f"the payment cites {missing}, not in this set",
-                            scoring.NOT_CITED))
-    if scan.unresolved or scan.invalid:
-        names = ", ".join(repr(u) for u in (*scan.unresolved, *scan.invalid))
+    unknown = (*scan.unexplained(items), *scan.invalid)
+    if unknown and all(_near_miss(u, items) for u in unknown):
+        names = ", ".join(repr(u) for u in unknown)
+        out.append(Evidence(matcher, "unresolved", f"the payment cites {names}, one keystroke "
+                            "away from an item in this set (a typo?)", scoring.NEAR_MISS))
+    elif unknown:
+        names = ", ".join(repr(u) for u in unknown)
         out.append(Evidence(matcher, "unresolved", f"the payment cites unknown documents {names}",
                             scoring.UNRESOLVED_REFERENCE))
     if any(h.known_items and not h.open_items for h in scan.hits):
         out.append(Evidence(matcher, "closed", "the payment cites items already settled",
                             scoring.CLOSED_REFERENCE))
     return out
+
+
+def _near_miss(cited: str, items: Sequence[OpenItem]) -> bool:
+    """`cited` is one substitution or one swap of neighbours away from an item's number."""
+    wanted = compact(cited)
+    for item in items:
+        for key in (compact(item.document_number), *digit_keys(item.document_number),
+                    tail_key(item.document_number)):
+            if key and len(key) >= MIN_DIGITS and len(wanted) >= MIN_DIGITS \
+                    and DamerauLevenshtein.distance(wanted, key, score_cutoff=1) == 1:
+                return True
+    return False
 
 
 def identify_payer(matcher: str, payment: Payment, view: CandidateView,

@@ -19,13 +19,16 @@ from dataclasses import dataclass
 
 from matchers import scoring
 from matchers.candidates import CandidateView
-from matchers.settlement import Fit, amount_evidence, settle
+from matchers.settlement import Fit, amount_evidence, partial_evidence, settle
 from matchers.text import (
+    MIN_DIGITS,
     ReferenceCandidate,
     compact,
     find_creditor_references,
     is_valid_creditor_reference,
     reference_candidates,
+    says_partial,
+    tail_key,
 )
 from reconciler.domain import (
     Adjustment,
@@ -54,10 +57,37 @@ class ReferenceHit:
 
 
 @dataclass(frozen=True, slots=True)
+class NumberToken:
+    """A bare number in the text that named no item on its own (`03963` in `2026-03015/03963`)."""
+
+    raw: str
+    digits: str  # without leading zeros
+    labelled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ReferenceScan:
     hits: tuple[ReferenceHit, ...] = ()
     invalid: tuple[str, ...] = ()  # RF references whose check digits fail
-    unresolved: tuple[str, ...] = ()  # numbers after an invoice word that name no item
+    numbers: tuple[NumberToken, ...] = ()  # numbers outside every hit, for `tail_key` matches
+    says_partial: bool = False  # the payer calls it a part payment
+
+    @property
+    def unresolved(self) -> tuple[NumberToken, ...]:
+        """Numbers after an invoice word that name no item (yet: see `unexplained`)."""
+        return tuple(n for n in self.numbers if n.labelled and len(n.digits) >= MIN_DIGITS)
+
+    def unexplained(self, items: Sequence[OpenItem]) -> tuple[str, ...]:
+        """Unresolved numbers that are not the short form (tail) of one of `items` either."""
+        tails = {tail_key(i.document_number) for i in items}
+        return tuple(n.raw for n in self.unresolved if n.digits not in tails)
+
+    def tail_mentions(self, item: OpenItem) -> NumberToken | None:
+        """The number that names `item` by its last digit group, if any."""
+        tail = tail_key(item.document_number)
+        if tail is None:
+            return None
+        return next((n for n in self.numbers if n.digits == tail), None)
 
     @property
     def cited_open(self) -> tuple[OpenItem, ...]:
@@ -139,7 +169,7 @@ def scan_references(payment: Payment, view: CandidateView) -> ReferenceScan:
     if payment.end_to_end_id and compact(payment.end_to_end_id) not in _NOT_PROVIDED:
         texts.append(payment.end_to_end_id)
     found: list[tuple[int, int, ReferenceHit]] = []
-    labelled_singles: list[tuple[int, int, str]] = []
+    singles: list[tuple[int, int, NumberToken]] = []
     offset = 0
     for part in texts:
         for candidate in reference_candidates(part, payment.counterparty_iban):
@@ -147,14 +177,18 @@ def scan_references(payment: Payment, view: CandidateView) -> ReferenceScan:
             span = (offset + candidate.start, offset + candidate.end)
             if hit is not None:
                 found.append((*span, hit))
-            elif candidate.labelled and candidate.digits and " " not in candidate.raw.strip():
-                labelled_singles.append((*span, candidate.raw))
+            elif candidate.size == 1 and candidate.full.isdigit():
+                digits = candidate.full.lstrip("0")
+                if len(digits) >= 3:
+                    singles.append((*span, NumberToken(candidate.raw, digits,
+                                                       candidate.labelled)))
         offset += len(part) + 3
     accepted = _without_overlaps(found)
     hits.extend(h for _, _, h in accepted)
-    unresolved = tuple(raw for start, end, raw in labelled_singles
-                       if not any(s < end and start < e for s, e, _ in accepted))
-    return ReferenceScan(_unique_hits(hits), tuple(invalid), unresolved)
+    numbers = tuple(token for start, end, token in singles
+                    if not any(s < end and start < e for s, e, _ in accepted))
+    return ReferenceScan(_unique_hits(hits), tuple(invalid), numbers,
+                         says_partial(payment.remittance_text or ""))
 
 
 def _without_overlaps(found: list[tuple[int, int, ReferenceHit]]
@@ -208,9 +242,10 @@ class ReferenceMatcher:
         if payment.amount <= 0:
             return []
         scan = scan_references(payment, view)
-        if not scan.hits:
-            return []
         payers = payer_customers(payment, view)
+        if not scan.hits and not (scan.numbers and (
+                payers or view.customers_by_name(payment.counterparty_name))):
+            return []
         cited: dict[object, OpenItem] = {}
         ambiguous: list[ReferenceHit] = []
         evidence: list[Evidence] = []
@@ -227,6 +262,13 @@ class ReferenceMatcher:
             elif candidates:
                 ambiguous.append(hit)
         closed = [i for h in scan.hits for i in h.known_items]
+        scope = {*payers, *view.customers_by_name(payment.counterparty_name),
+                 *(i.customer_id for i in cited.values())}
+        for item, token in self._tails(scan, view, payment, scope, cited):
+            cited.setdefault(item.key, item)
+            strength = scoring.DIGITS_LABELLED if token.labelled else scoring.DIGITS_BARE
+            evidence.append(Evidence(NAME, "reference", f"{token.raw!r} is the short form of "
+                                     f"{_describe([item])}", round(strength - 0.05, 4)))
         if not cited:
             return self._fallbacks(payment, view, ambiguous, closed, payers)
         items = sorted(cited.values(), key=lambda i: (i.due_date, str(i.key)))
@@ -241,14 +283,39 @@ class ReferenceMatcher:
         for bad in scan.invalid:
             evidence.append(Evidence(NAME, "unresolved", f"creditor reference {bad} fails its "
                                      "check digits", scoring.UNRESOLVED_REFERENCE))
-        if scan.unresolved:
+        unknown = scan.unexplained(items)
+        if unknown:
             evidence.append(Evidence(NAME, "unresolved", "names unknown documents "
-                                     + ", ".join(repr(u) for u in scan.unresolved),
+                                     + ", ".join(repr(u) for u in unknown),
                                      scoring.UNRESOLVED_REFERENCE))
-        return [self._proposal(payment, view, items, payers, evidence)]
+        return [self._proposal(payment, view, items, payers, evidence, scan.says_partial)]
+
+    @staticmethod
+    def _tails(scan: ReferenceScan, view: CandidateView, payment: Payment, scope: set[str],
+               cited: dict[object, OpenItem]) -> list[tuple[OpenItem, NumberToken]]:
+        """Numbers that name exactly one open item of the payer's group by its last group."""
+        if not scan.numbers or not scope:
+            return []
+        pool: dict[object, OpenItem] = {}
+        for customer_id in sorted(scope):
+            for member in view.group_of(customer_id):
+                for item in view.open_items_of(member, payment.currency):
+                    pool.setdefault(item.key, item)
+        by_tail: dict[str, list[OpenItem]] = {}
+        for item in pool.values():
+            tail = tail_key(item.document_number)
+            if tail is not None and item.key not in cited:
+                by_tail.setdefault(tail, []).append(item)
+        found = []
+        for token in scan.numbers:
+            matches = by_tail.get(token.digits, [])
+            if len(matches) == 1:
+                found.append((matches[0], token))
+        return found
 
     def _proposal(self, payment: Payment, view: CandidateView, items: list[OpenItem],
-                  payers: tuple[str, ...], evidence: list[Evidence]) -> Proposal:
+                  payers: tuple[str, ...], evidence: list[Evidence],
+                  partial_said: bool = False) -> Proposal:
         owners = sorted({i.customer_id for i in items})
         customer_id = owners[0]
         if payers:
@@ -272,6 +339,8 @@ class ReferenceMatcher:
                                      f"is {customer_id}", scoring.NAME_EXACT))
         settlement = settle(items, payment, self.settings)
         evidence.extend(amount_evidence(NAME, settlement, 1))
+        if partial_said and settlement.fit is not Fit.PARTIAL:
+            evidence.append(partial_evidence(NAME))
         date = scoring.date_evidence(NAME, items, payment.value_date)
         if date is not None:
             evidence.append(date)
@@ -311,4 +380,5 @@ class ReferenceMatcher:
                          scoring.explain(NAME, merged, score), payment.currency)]
 
 
-__all__ = ["Fit", "ReferenceHit", "ReferenceMatcher", "ReferenceScan", "scan_references"]
+__all__ = ["Fit", "NumberToken", "ReferenceHit", "ReferenceMatcher", "ReferenceScan",
+           "scan_references"]

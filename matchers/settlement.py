@@ -21,6 +21,7 @@ from reconciler.money import ZERO, format_amount, quantize
 from reconciler.settings import MatchingSettings
 
 MAX_DISCOUNT_CHOICES = 10  # items whose discount is tried on or off one by one
+WRITE_OFF_SHARE = 10  # a write-off is at most a tenth of what the items call for
 
 
 class Fit(enum.StrEnum):
@@ -30,6 +31,7 @@ class Fit(enum.StrEnum):
     WRITE_OFF = "write_off"  # short beyond it, under the write-off limit
     PARTIAL = "partial"
     OVERPAYMENT = "overpayment"
+    LATE_DISCOUNT = "late_discount"  # short by exactly a discount whose date has passed
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,34 @@ class Settlement:
 def discount_of(item: OpenItem, payment: Payment) -> Decimal:
     """The cash discount the payer may take on `item` when paying on the value date."""
     return quantize(item.discount_on(payment.value_date), item.currency)
+
+
+def late_discount_of(item: OpenItem, payment: Payment) -> Decimal:
+    """The discount the payer was no longer entitled to on the value date (zero otherwise)."""
+    if not item.discount_rate or item.discount_due_date is None or item.open_amount <= ZERO:
+        return ZERO
+    if payment.value_date <= item.discount_due_date:
+        return ZERO
+    return quantize(item.open_amount * item.discount_rate, item.currency)
+
+
+def _late_discount(items: Sequence[OpenItem], discounted: Sequence[bool], payment: Payment,
+                   difference: Decimal) -> Settlement | None:
+    # A shortfall of exactly the expired discount is not a bank charge: the customer took a
+    # discount too late. The discount stays open on the item for a reviewer (or dunning).
+    late = [late_discount_of(i, payment) if not d else ZERO
+            for i, d in zip(items, discounted, strict=True)]
+    if not any(late) or sum(late, ZERO) != difference:
+        return None
+    allocations = []
+    for item, take, short in zip(items, discounted, late, strict=True):
+        discount = discount_of(item, payment) if take else ZERO
+        allocations.append(Allocation(item.key, item.open_amount - discount - short, discount))
+    cur = payment.currency
+    detail = (f"paid {format_amount(payment.amount, cur)} {cur}: short by "
+              f"{format_amount(difference, cur)}, a cash discount taken after its date; "
+              f"that much stays open")
+    return Settlement(Fit.LATE_DISCOUNT, tuple(allocations), (), difference, detail)
 
 
 def settle_chosen(items: Sequence[OpenItem], discounted: Sequence[bool],
@@ -62,6 +92,9 @@ def settle_chosen(items: Sequence[OpenItem], discounted: Sequence[bool],
         fit = Fit.DISCOUNT if taken else Fit.EXACT
         return Settlement(fit, tuple(allocations), (), ZERO, _detail(fit, payment, cash, taken))
     if difference > ZERO:
+        late = _late_discount(items, discounted, payment, difference)
+        if late is not None:
+            return late
         adjustment = Adjustment(AdjustmentKind.BANK_CHARGE, -difference,
                                 "deducted by an intermediary bank")
         return Settlement(Fit.BANK_CHARGE, tuple(allocations), (adjustment,), difference,
@@ -87,10 +120,17 @@ def settle(items: Sequence[OpenItem], payment: Payment, settings: MatchingSettin
         difference = cash - payment.amount
         if difference >= ZERO and (best is None or difference < best[0]):
             best = (difference, flags)
+    if best is not None and best[0] > ZERO:
+        late = _late_discount(items, best[1], payment, best[0])
+        if late is not None:
+            return late
     if best is not None and best[0] <= tolerance.bank_charge:
         return settle_chosen(items, best[1], payment)
     total = sum((i.open_amount for i in items), ZERO)
-    if best is not None and best[0] <= settings.write_off_limit:
+    # A small remainder is written off (under the limit, and small against the invoice);
+    # a large one is a partial payment: the rest stays open and is chased.
+    if best is not None and best[0] <= settings.write_off_limit \
+            and best[0] * WRITE_OFF_SHARE <= total:
         chosen = settle_chosen(items, best[1], payment)
         write_off = Adjustment(AdjustmentKind.WRITE_OFF, -best[0], "short payment written off")
         taken = sum((a.discount for a in chosen.allocations), ZERO)
@@ -155,18 +195,32 @@ def _detail(fit: Fit, payment: Payment, cash: Decimal, discount: Decimal) -> str
     }[fit]
 
 
+def partial_evidence(matcher: str) -> Evidence:
+    return Evidence(matcher, "difference", "the payer calls it a part payment, yet the items "
+                    "would be settled in full", scoring.PARTIAL)
+
+
 def amount_evidence(matcher: str, settlement: Settlement, items: int = 1) -> list[Evidence]:
-    """How well the amount fits, as evidence (support, or a penalty for a difference)."""
+    """How well the amount fits, as evidence (support, or a penalty for a difference).
+
+    An exact sum of several items is strong; a sum of several items merely inside the
+    bank-charge tolerance is weak, because many sets fall into a window that wide.
+    """
     extra = scoring.AMOUNT_EXTRA_ITEM * max(0, items - 1)
     fit = settlement.fit
     detail = settlement.detail
     if fit in (Fit.EXACT, Fit.DISCOUNT):
         return [Evidence(matcher, "amount", detail, round(scoring.AMOUNT_EXACT - extra, 4))]
     if fit is Fit.BANK_CHARGE:
-        return [Evidence(matcher, "amount", detail, round(scoring.AMOUNT_BANK_CHARGE - extra, 4))]
+        weight = scoring.AMOUNT_BANK_CHARGE if items == 1 else scoring.AMOUNT_TOLERANCE_SET
+        return [Evidence(matcher, "amount", detail, weight)]
     if fit is Fit.WRITE_OFF:
         return [Evidence(matcher, "amount", detail, scoring.AMOUNT_WRITE_OFF),
                 Evidence(matcher, "difference", "a write-off needs a reviewer", scoring.WRITE_OFF)]
+    if fit is Fit.LATE_DISCOUNT:
+        return [Evidence(matcher, "amount", detail, scoring.AMOUNT_WRITE_OFF),
+                Evidence(matcher, "difference", "a late discount needs a reviewer",
+                         scoring.PARTIAL)]
     if fit is Fit.PARTIAL:
         return [Evidence(matcher, "difference", detail, scoring.PARTIAL)]
     return [Evidence(matcher, "difference", detail, scoring.OVERPAYMENT)]

@@ -56,6 +56,19 @@ def digit_keys(text: str) -> tuple[str, ...]:
     return (whole, groupwise)
 
 
+def tail_key(document_number: str) -> str | None:
+    """The last digit group without leading zeros, when the number has a prefix group.
+
+    Payers listing several invoices drop the shared part: `INV-2026-03015/03963`, `Rg. 1619,
+    2907`. Too short to index globally, it is only compared with one customer's items.
+    """
+    groups = _DIGIT_RUN.findall(document_number)
+    if len(groups) < 2:
+        return None
+    tail = groups[-1].lstrip("0")
+    return tail if len(tail) >= 3 else None
+
+
 def document_keys(document_number: str) -> tuple[str, tuple[str, ...]]:
     """(full key, digit keys) under which an item is indexed."""
     return compact(document_number), digit_keys(document_number)
@@ -272,6 +285,17 @@ def _mask_payer_account(buffer: list[str], upper: str, iban: str) -> None:
             _mark(buffer, m.start(), m.end())
 
 
+_PARTIAL_WORDS = re.compile(
+    r"\b(?:TEILZAHLUNG|TEILBETRAG|ANZAHLUNG|ABSCHLAGSZAHLUNG|RATENZAHLUNG|ACOMPTE|"
+    r"PAIEMENT PARTIEL|DEELBETALING|ACCONTO|PAGO PARCIAL|PART[- ]PAYMENT|PARTIAL PAYMENT|"
+    r"INSTAL+MENT|ON ACCOUNT|A CONTO|AKONTO)\b")
+
+
+def says_partial(text: str) -> bool:
+    """The payer calls it a part payment (`Teilzahlung`, `Acompte`, `part payment`)."""
+    return bool(_PARTIAL_WORDS.search(_upper_same_length(text)))
+
+
 # --- candidate windows ------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[A-Z0-9]+")
@@ -290,6 +314,7 @@ class ReferenceCandidate:
     labelled: bool  # introduced by an invoice word (`Rechnung`, `Inv.`, `RE`)
     start: int
     end: int
+    size: int = 1  # tokens joined
 
 
 def reference_candidates(text: str, payer_iban: str | None = None) -> list[ReferenceCandidate]:
@@ -322,7 +347,7 @@ def reference_candidates(text: str, payer_iban: str | None = None) -> list[Refer
             raw = cleaned[start:last_end]
             out.append(ReferenceCandidate(raw=raw, full=joined, digits=digit_keys(raw),
                                           labelled=labelled or word in _DOCUMENT_WORDS,
-                                          start=start, end=last_end))
+                                          start=start, end=last_end, size=j - i + 1))
     return out
 
 

@@ -127,9 +127,21 @@ def test_search_prefers_fewer_items_on_equal_difference() -> None:
 
 
 def test_search_stops_at_the_node_budget_and_says_so() -> None:
-    amounts = [(1000 + 7 * i, None) for i in range(30)]
+    amounts = [(1000 + 7 * i, None) for i in range(40)]
     result = find_combinations(amounts, 12_345, 0, node_budget=1000)
     assert not result.complete
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3_000, 30_000), st.booleans()), min_size=1, max_size=12),
+       st.integers(1, 100_000), st.integers(0, 300))
+def test_both_search_methods_agree(pairs: list[tuple[int, bool]], target: int, tol: int) -> None:
+    amounts = [(v, v - abs(v) // 50 if d else None) for v, d in pairs]
+    meet = find_combinations(amounts, target, tol, time_ms=10_000)
+    depth = find_combinations(amounts, target, tol, time_ms=10_000, half_limit=0)
+    assert (meet.difference, meet.size, meet.count) == (depth.difference, depth.size, depth.count)
+    if meet.count <= 3:
+        assert meet.solutions == depth.solutions
 
 
 amount_lists = st.lists(st.integers(min_value=-5_000, max_value=50_000), min_size=1, max_size=14)

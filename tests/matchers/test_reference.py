@@ -124,8 +124,28 @@ def test_cash_discount_taken_in_time_settles_in_full() -> None:
 def test_late_cash_discount_is_a_short_payment() -> None:
     items = [item("INV-7", "1000.00", discount="0.02", discount_until=TODAY - dt.timedelta(1))]
     proposal = propose(pay("980.00", "INV-7"), items)[0]
-    assert [a.kind for a in proposal.adjustments] == [AdjustmentKind.WRITE_OFF]
+    # The expired discount stays open on the item; neither a bank charge nor a write-off.
+    assert proposal.adjustments == ()
+    assert [(a.amount, a.discount) for a in proposal.allocations] == [(980, 0)]
     assert proposal.confidence < AUTO
+
+
+def test_short_payment_beyond_bank_charges_is_written_off_under_the_limit() -> None:
+    items = [item("INV-8", "1000.00")]
+    proposal = propose(pay("960.00", "INV-8"), items)[0]
+    assert [(a.kind, str(a.amount)) for a in proposal.adjustments] == \
+        [(AdjustmentKind.WRITE_OFF, "-40.00")]
+    assert proposal.confidence < AUTO
+    partial = propose(pay("60.00", "INV-2026-00123"))[0]  # 40.00 short of 100.00: partial
+    assert partial.adjustments == () and partial.allocated == 60
+
+
+def test_several_invoices_listed_by_their_short_form() -> None:
+    items = [item("INV-2026-03015", "875.84"), item("INV-2026-03963", "971.04"),
+             item("INV-2026-03964", "10.00")]
+    proposal = propose(pay("1846.88", "Rg. 2026-03015/03963", iban=IBAN_C1), items)[0]
+    assert documents(proposal) == {"INV-2026-03015", "INV-2026-03963"}
+    assert proposal.confidence >= AUTO
 
 
 def test_bank_charges_inside_tolerance() -> None:
