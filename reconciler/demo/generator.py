@@ -12,6 +12,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from reconciler.demo.identifiers import is_valid_iban
 from reconciler.demo.ledger import Ledger, add_open_items, make_customers
 from reconciler.demo.payments import (
     CREDIT_TRANSFER,
@@ -35,7 +36,7 @@ class DemoConfig:
     seed: int = 42
     customers: int = 200
     open_items: int = 2000
-    payments: int = 600
+    payments: int = 600  # bank transactions of every kind: receipts, other credits, debits
     start: dt.date = dt.date(2026, 11, 2)
     days: int = 15  # calendar days; bank files are written for the business days among them
     entity: str = "MAIN"
@@ -68,6 +69,8 @@ def business_days(start: dt.date, days: int) -> list[dt.date]:
 def generate(config: DemoConfig) -> DemoData:
     if config.customers < 1 or config.open_items < 0 or config.payments < 0:
         raise ValueError("customers must be >= 1, open_items and payments >= 0")
+    if not is_valid_iban(config.our_iban):
+        raise ValueError(f"our_iban {config.our_iban!r} is not a valid IBAN")
     if not config.entity or any(c in config.entity for c in ',"\r\n'):
         raise ValueError(f"entity must be a plain code, not {config.entity!r}")
     # Millions of small immutable records and no reference cycles among them: the cyclic

@@ -7,6 +7,7 @@ characters; in the German layout each `?2x` purpose subfield holds 27 characters
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -83,13 +84,17 @@ def _german_details(payment: GeneratedPayment) -> list[str]:
     return _wrap("".join([":86:", *head, *fields, *tail]))
 
 
+_TAG_LIKE = re.compile(r":\d|-$|-}")
+
+
 def _wrap(text: str) -> list[str]:
-    """Lines of at most 65 characters; no continuation line may start with ':' or '-', which
-    a reader would take for a new tag or the end of the statement."""
+    """Lines cut at exactly 65 characters, mid-word, as ING and ABN AMRO cut them (readers
+    join full-width lines directly). Only where the rest would look like a new tag or the
+    end of the statement ('-') is the line cut a character earlier."""
     lines: list[str] = []
     while text:
         cut = min(LINE, len(text))
-        while cut < len(text) and text[cut] in ":-" and cut > 1:
+        while cut < len(text) and cut > 1 and _TAG_LIKE.match(text, cut):
             cut -= 1
         lines.append(text[:cut])
         text = text[cut:]

@@ -35,6 +35,8 @@ def test_bad_settings_are_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="entity"):
         generate(DemoConfig(entity="A,B"))
+    with pytest.raises(ValueError, match="our_iban"):
+        generate(DemoConfig(our_iban="DE00370400440532013000"))
     with pytest.raises(ValueError, match="customers"):
         generate(DemoConfig(customers=0))
     data = generate(DemoConfig(customers=5, open_items=10, payments=5))
