@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from reconciler import journal
 from reconciler.db.bank import TransactionRow
+from reconciler.db.base import utcnow
 from reconciler.db.ledger import OpenItemRow
 from reconciler.db.matching import ApplicationLineRow, ApplicationRow, ProposalRow
 from reconciler.domain import Adjustment, AdjustmentKind, Allocation, ItemKey, Proposal
@@ -201,20 +203,24 @@ def claim_transaction(session: Session, transaction_id: int) -> TransactionRow |
     by a worker that committed first is seen as applied. SQLite has one writer at a time: the
     claim starts with a write, so the checks that follow read what the last writer committed.
     """
-    if _is_sqlite(session):
-        claimed = session.execute(
-            update(TransactionRow)
-            .where(TransactionRow.id == transaction_id, TransactionRow.state.in_(OPEN_STATES))
-            .values(state=TransactionRow.state).execution_options(synchronize_session=False))
-        if not claimed.rowcount:  # type: ignore[attr-defined]
-            return None
-    row = session.execute(
-        select(TransactionRow).where(TransactionRow.id == transaction_id)
-        .with_for_update(skip_locked=True)
-    ).scalar_one_or_none()
-    if row is None or row.state not in OPEN_STATES:
+    if _read_line(session, transaction_id, skip_locked=True, only_open=True) is None:
         return None
-    return row
+    return session.get(TransactionRow, transaction_id)
+
+
+def apply_claimed(session: Session, proposal: Proposal, *, actor: str,
+                  settings: MatchingSettings,
+                  expected_open: Mapping[ItemKey, Decimal] | None = None) -> int | None:
+    """The matcher run's automatic application: claim the line (skipping one that another
+    worker holds or has decided) and apply in the same transaction; None when skipped."""
+    line = _read_line(session, proposal.payment_id, skip_locked=True, only_open=True)
+    if line is None:
+        return None
+    return _apply(session, proposal.payment_id, proposal.customer_id, proposal.allocations,
+                  proposal.adjustments, status="auto", actor=actor, matcher=proposal.matcher,
+                  confidence=proposal.confidence, explanation=proposal.explanation,
+                  proposed_by=None, approver=False, settings=settings,
+                  expected_open=expected_open, claimed=line)
 
 
 def proposal_from_row(row: ProposalRow) -> Proposal:
@@ -232,63 +238,123 @@ def proposal_from_row(row: ProposalRow) -> Proposal:
 # --- the one place that writes an application -------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """The stored bank line, as read under lock (plain values, not an ORM object)."""
+
+    id: int
+    amount: Decimal
+    currency: str
+    paid_on: dt.date | None
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    id: int
+    key: ItemKey
+    currency: str
+    open_amount: Decimal
+    status: str
+    discount_rate: Decimal | None
+    discount_due_date: dt.date | None
+
+
+_T = cast(Table, TransactionRow.__table__)
+_I = cast(Table, OpenItemRow.__table__)
+_A = cast(Table, ApplicationRow.__table__)
+_L = cast(Table, ApplicationLineRow.__table__)
+
+
+def _read_line(session: Session, transaction_id: int, *, skip_locked: bool = False,
+               only_open: bool = False) -> _Line | None:
+    """Lock and read one bank line; None when absent (or, with skip_locked, taken)."""
+    if _is_sqlite(session):
+        # SQLite has one writer at a time: take the write lock first, so that the checks
+        # that follow read what the last writer committed.
+        condition = _T.c.id == transaction_id
+        if only_open:
+            condition = condition & _T.c.state.in_(OPEN_STATES)
+        claimed = session.execute(update(_T).where(condition).values(state=_T.c.state))
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            return None
+    row = session.execute(
+        select(_T.c.id, _T.c.amount, _T.c.currency, _T.c.value_date, _T.c.booking_date,
+               _T.c.state).where(_T.c.id == transaction_id)
+        .with_for_update(skip_locked=skip_locked)).one_or_none()
+    if row is None or (only_open and row.state not in OPEN_STATES):
+        return None
+    return _Line(row.id, row.amount, row.currency, row.value_date or row.booking_date,
+                 row.state)
+
+
 def _apply(session: Session, transaction_id: int, customer_id: str | None,
            allocations: Sequence[Allocation], adjustments: Sequence[Adjustment], *,
            status: str, actor: str, matcher: str | None, confidence: float | None,
            explanation: str, proposed_by: str | None, approver: bool,
            settings: MatchingSettings,
            expected_open: Mapping[ItemKey, Decimal] | None = None,
-           accepted_proposal_id: int | None = None) -> int:
-    transaction = _lock_transaction(session, transaction_id)
-    _require_open(session, transaction)
+           accepted_proposal_id: int | None = None, claimed: _Line | None = None) -> int:
+    line = claimed or _read_line(session, transaction_id)
+    if line is None:
+        raise NotFoundError(f"transaction {transaction_id} does not exist")
+    _require_open_line(session, line)
     where = f"payment {transaction_id}"
-    if transaction.amount <= ZERO:
+    if line.amount <= ZERO:
         raise InputError("only credits (money in) settle receivables", where=where)
-    _check_balance(transaction, allocations, adjustments, where)
-    _check_adjustments(transaction, customer_id, adjustments, settings, approver, where)
+    _check_balance(line.amount, allocations, adjustments, where)
+    _check_adjustments(line.currency, customer_id, adjustments, settings, approver, where)
     items = _lock_items(session, allocations, where)
-    paid_on = transaction.value_date or transaction.booking_date
-    application = ApplicationRow(
-        transaction_id=transaction.id, customer_id=customer_id, status=status, matcher=matcher,
-        confidence=confidence, explanation=explanation, actor=actor, proposed_by=proposed_by)
+    rows: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     for allocation in allocations:
         item = items[allocation.item]
-        _check_allocation(item, allocation, transaction.currency, paid_on, where)
+        _check_allocation(item, allocation, line.currency, line.paid_on, where)
         if expected_open is not None and allocation.item in expected_open \
                 and expected_open[allocation.item] != item.open_amount:
             raise StaleItemError(
                 f"{where}: item {allocation.item} is open for "
                 f"{format_amount(item.open_amount)}, the proposal saw "
                 f"{format_amount(expected_open[allocation.item])}")
-        application.lines.append(ApplicationLineRow(kind="item", item_id=item.id,
-                                                    amount=allocation.amount))
+        rows.append({"kind": "item", "item_id": item.id, "amount": allocation.amount,
+                     "reason": ""})
         if allocation.discount:
-            application.lines.append(ApplicationLineRow(
-                kind="discount", item_id=item.id, amount=allocation.discount,
-                reason=f"cash discount {item.discount_rate} within terms"))
-        item.open_amount = item.open_amount - allocation.settled
-        if item.open_amount == ZERO:
-            item.status = "closed"
-    for adjustment in adjustments:
-        application.lines.append(ApplicationLineRow(kind=adjustment.kind.value, item_id=None,
-                                                    amount=adjustment.amount,
-                                                    reason=adjustment.reason))
-    session.add(application)
-    transaction.state = "applied" if allocations else "on_account"
-    session.flush()
-    _close_pending_proposals(session, transaction.id, accepted=accepted_proposal_id)
+            rows.append({"kind": "discount", "item_id": item.id, "amount": allocation.discount,
+                         "reason": f"cash discount {item.discount_rate} within terms"})
+        left = item.open_amount - allocation.settled
+        changes.append({"item": item.id, "left": left,
+                        "state": "closed" if left == ZERO else "open"})
+    rows.extend({"kind": a.kind.value, "item_id": None, "amount": a.amount, "reason": a.reason}
+                for a in adjustments)
+    application_id = session.execute(insert(_A).values(
+        transaction_id=line.id, customer_id=customer_id, status=status, matcher=matcher,
+        confidence=confidence, explanation=explanation, actor=actor, proposed_by=proposed_by,
+        applied_at=utcnow()).returning(_A.c.id)).scalar_one()
+    session.execute(insert(_L), [{**r, "application_id": application_id} for r in rows])
+    if changes:
+        session.execute(update(_I).where(_I.c.id == bindparam("item"))
+                        .values(open_amount=bindparam("left"), status=bindparam("state"),
+                                updated_at=utcnow()), changes)
+    session.execute(update(_T).where(_T.c.id == line.id)
+                    .values(state="applied" if allocations else "on_account"))
+    if line.state == "suggested" or accepted_proposal_id is not None:
+        _close_pending_proposals(session, line.id, accepted=accepted_proposal_id)
     journal.record(session, actor=actor, action="application.created",
-                   subject=f"payment:{transaction.id}", reason=explanation,
-                   data=_journal_data(application, allocations, adjustments))
-    return application.id
+                   subject=f"payment:{line.id}", reason=explanation,
+                   data=_journal_data(application_id, status, customer_id, matcher, confidence,
+                                      proposed_by, allocations, adjustments))
+    if session.identity_map:
+        session.expire_all()  # ORM copies of the rows written above are stale now
+    return int(application_id)
 
 
-def _journal_data(application: ApplicationRow, allocations: Sequence[Allocation],
+def _journal_data(application_id: int, status: str, customer_id: str | None,
+                  matcher: str | None, confidence: float | None, proposed_by: str | None,
+                  allocations: Sequence[Allocation],
                   adjustments: Sequence[Adjustment]) -> dict[str, Any]:
     return {
-        "application_id": application.id, "status": application.status,
-        "customer_id": application.customer_id, "matcher": application.matcher,
-        "confidence": application.confidence, "proposed_by": application.proposed_by,
+        "application_id": application_id, "status": status, "customer_id": customer_id,
+        "matcher": matcher, "confidence": confidence, "proposed_by": proposed_by,
         "allocations": [{"item": str(a.item), "amount": a.amount, "discount": a.discount}
                         for a in allocations],
         "adjustments": [{"kind": a.kind.value, "amount": a.amount, "reason": a.reason}
@@ -297,17 +363,10 @@ def _journal_data(application: ApplicationRow, allocations: Sequence[Allocation]
 
 
 def _lock_transaction(session: Session, transaction_id: int) -> TransactionRow:
-    if _is_sqlite(session):
-        # Take SQLite's write lock before reading, so that two decisions on the same line
-        # cannot both pass their checks on the same committed state.
-        session.execute(update(TransactionRow).where(TransactionRow.id == transaction_id)
-                        .values(state=TransactionRow.state)
-                        .execution_options(synchronize_session=False))
-    row = session.execute(
-        select(TransactionRow).where(TransactionRow.id == transaction_id).with_for_update()
-    ).scalar_one_or_none()
-    if row is None:
+    if _read_line(session, transaction_id) is None:
         raise NotFoundError(f"transaction {transaction_id} does not exist")
+    row = session.get(TransactionRow, transaction_id, populate_existing=True)
+    assert row is not None  # locked just above
     return row
 
 
@@ -316,34 +375,38 @@ def _is_sqlite(session: Session) -> bool:
 
 
 def _require_open(session: Session, transaction: TransactionRow) -> None:
+    _require_open_line(session, _Line(transaction.id, transaction.amount, transaction.currency,
+                                      None, transaction.state))
+
+
+def _require_open_line(session: Session, line: _Line) -> None:
     live = session.scalar(
-        select(ApplicationRow.id).where(ApplicationRow.transaction_id == transaction.id,
-                                        ApplicationRow.reverses_id.is_(None),
-                                        ApplicationRow.reversed_by_id.is_(None)).limit(1))
+        select(_A.c.id).where(_A.c.transaction_id == line.id, _A.c.reverses_id.is_(None),
+                              _A.c.reversed_by_id.is_(None)).limit(1))
     if live is not None:
-        raise ConflictError(f"payment {transaction.id} is already applied (application {live}); "
+        raise ConflictError(f"payment {line.id} is already applied (application {live}); "
                             "reverse that application first")
-    if transaction.state not in OPEN_STATES:
-        raise ConflictError(f"payment {transaction.id} is {transaction.state}; no decision "
-                            "can be taken on it")
+    if line.state not in OPEN_STATES:
+        raise ConflictError(f"payment {line.id} is {line.state}; no decision can be taken "
+                            "on it")
 
 
-def _check_balance(transaction: TransactionRow, allocations: Sequence[Allocation],
+def _check_balance(amount: Decimal, allocations: Sequence[Allocation],
                    adjustments: Sequence[Adjustment], where: str) -> None:
     if not allocations and not any(a.kind is AdjustmentKind.UNAPPLIED for a in adjustments):
         raise InputError("an application needs items or unapplied cash", where=where)
     applied = sum((a.amount for a in allocations), ZERO)
     adjusted = sum((a.amount for a in adjustments), ZERO)
-    if applied + adjusted != transaction.amount:
+    if applied + adjusted != amount:
         raise InputError(
             f"applied {format_amount(applied)} + adjustments {format_amount(adjusted)} "
-            f"!= amount {format_amount(transaction.amount)}", where=where)
+            f"!= amount {format_amount(amount)}", where=where)
 
 
-def _check_adjustments(transaction: TransactionRow, customer_id: str | None,
+def _check_adjustments(currency: str, customer_id: str | None,
                        adjustments: Sequence[Adjustment], settings: MatchingSettings,
                        approver: bool, where: str) -> None:
-    tolerance = settings.tolerance(transaction.currency)
+    tolerance = settings.tolerance(currency)
     for adjustment in adjustments:
         amount = adjustment.amount
         if amount == ZERO:
@@ -374,26 +437,30 @@ def _check_adjustments(transaction: TransactionRow, customer_id: str | None,
 
 
 def _lock_items(session: Session, allocations: Sequence[Allocation],
-                where: str) -> dict[ItemKey, OpenItemRow]:
+                where: str) -> dict[ItemKey, _Item]:
     keys = [a.item for a in allocations]
     if len(set(keys)) != len(keys):
         raise InputError("the same item appears twice in one application", where=where)
     if not keys:
         return {}
     # Lock in id order so that two workers settling overlapping items cannot deadlock.
-    rows = session.scalars(
-        select(OpenItemRow)
-        .where(tuple_(OpenItemRow.entity, OpenItemRow.document_number)
-               .in_([(k.entity, k.document_number) for k in keys]))
-        .order_by(OpenItemRow.id).with_for_update()).all()
-    found = {ItemKey(r.entity, r.document_number): r for r in rows}
+    # (An OR of key pairs, not a row-value IN: SQLite answers that one with a full scan.)
+    rows = session.execute(
+        select(_I.c.id, _I.c.entity, _I.c.document_number, _I.c.currency, _I.c.open_amount,
+               _I.c.status, _I.c.discount_rate, _I.c.discount_due_date)
+        .where(or_(*(and_(_I.c.entity == k.entity, _I.c.document_number == k.document_number)
+                     for k in keys)))
+        .order_by(_I.c.id).with_for_update()).all()
+    found = {ItemKey(r.entity, r.document_number): _Item(
+        r.id, ItemKey(r.entity, r.document_number), r.currency, r.open_amount, r.status,
+        r.discount_rate, r.discount_due_date) for r in rows}
     missing = [str(k) for k in keys if k not in found]
     if missing:
         raise NotFoundError(f"{where}: no open item {', '.join(missing)}")
     return found
 
 
-def _check_allocation(item: OpenItemRow, allocation: Allocation, currency: str,
+def _check_allocation(item: _Item, allocation: Allocation, currency: str,
                       paid_on: dt.date | None, where: str) -> None:
     key = allocation.item
     if item.status == "disputed":
@@ -414,7 +481,7 @@ def _check_allocation(item: OpenItemRow, allocation: Allocation, currency: str,
         _check_discount(item, allocation, currency, paid_on, where)
 
 
-def _check_discount(item: OpenItemRow, allocation: Allocation, currency: str,
+def _check_discount(item: _Item, allocation: Allocation, currency: str,
                     paid_on: dt.date | None, where: str) -> None:
     key = allocation.item
     if allocation.discount < ZERO or item.open_amount < ZERO:

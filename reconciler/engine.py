@@ -21,12 +21,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matchers.candidates import CandidateView, LearnedLink
 from matchers.registry import load_registry
 from reconciler import __version__, journal
-from reconciler.applying import apply_proposal, claim_transaction
+from reconciler.applying import apply_claimed, claim_transaction
 from reconciler.conflicts import Resolution, resolve
 from reconciler.db.base import utcnow
 from reconciler.db.matching import MatchRunRow, ProposalRow
@@ -79,6 +80,7 @@ class MatchSummary:
     dry_run: bool = False
     run_id: int | None = None
     skipped: int = 0  # lines another worker was deciding, or decided meanwhile
+    phases: tuple[tuple[str, float], ...] = ()  # (phase, seconds): where the time went
 
     @property
     def auto_rate(self) -> float:
@@ -113,12 +115,15 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
                  progress: Progress | None = None, registry: Any = None) -> MatchSummary:
     """Match every open credit line; returns what was (or, in a dry run, would be) done."""
     started = time.monotonic()
+    phases = _Phases()
     registry = registry if registry is not None else load_registry(settings.matching)
     with db.session() as session:
         snapshot = load_snapshot(session)
+    phases.done("read")
     view = CandidateView.build(snapshot.customers, snapshot.items,
                                [LearnedLink(k, v, c) for k, v, c in snapshot.learned],  # type: ignore[arg-type]
                                snapshot.closed_items)
+    phases.done("index")
     diagnostics: list[Diagnostic] = list(snapshot.diagnostics)
     progress = progress or Progress("matching", len(snapshot.payments), unit="lines")
     candidates: dict[int, tuple[Proposal, ...]] = {}
@@ -127,13 +132,16 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
         diagnostics.extend(found)
         candidates[payment.id] = _validated(payment, proposals, view, snapshot, diagnostics)
         progress.advance()
+    phases.done("match")
     resolutions = resolve(candidates, _OpenAmounts(view))
     lines = [_decided(payment, resolutions[payment.id], settings) for payment in snapshot.payments]
+    phases.done("resolve + decide")
     run_id: int | None = None
     skipped = 0
     if not dry_run:
         run_id = _start_run(db)
         skipped = _write(db, settings, registry, lines, run_id, view)
+        phases.done("write")
     progress.close()
     outcomes = tuple(_outcome(line) for line in lines)
     summary = MatchSummary(
@@ -141,12 +149,23 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
         suggested=sum(o.decision is Decision.SUGGEST for o in outcomes),
         unmatched=sum(o.decision is Decision.UNMATCHED for o in outcomes),
         seconds=time.monotonic() - started, diagnostics=tuple(diagnostics), outcomes=outcomes,
-        dry_run=dry_run, run_id=run_id, skipped=skipped)
+        dry_run=dry_run, run_id=run_id, skipped=skipped, phases=tuple(phases.seconds))
     if run_id is not None:
         with db.transaction() as session:
             session.execute(update(MatchRunRow).where(MatchRunRow.id == run_id)
                             .values(finished_at=utcnow(), summary=summary.as_dict()))
     return summary
+
+
+class _Phases:
+    def __init__(self) -> None:
+        self.seconds: list[tuple[str, float]] = []
+        self._last = time.monotonic()
+
+    def done(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds.append((name, now - self._last))
+        self._last = now
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -278,11 +297,21 @@ def explain(proposal: Proposal, rank: int, best: Proposal, note: str,
 
 
 def _start_run(db: Database) -> int:
-    with db.transaction() as session:
-        run = MatchRunRow(dry_run=False)
-        session.add(run)
-        session.flush()
-        return run.id
+    """Record the run; its journal row also creates the journal's head on a fresh database,
+    where two workers starting at once race to create it (the loser retries once)."""
+    for attempt in range(2):
+        try:
+            with db.transaction() as session:
+                run = MatchRunRow(dry_run=False)
+                session.add(run)
+                session.flush()
+                journal.record(session, actor=f"matcher:engine@{__version__}",
+                               action="match.started", subject=f"run:{run.id}")
+                return run.id
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _actor(registry: Any, matcher: str) -> str:
@@ -324,10 +353,9 @@ def _apply_automatically(db: Database, settings: Settings, registry: Any, line: 
     applied = dataclasses.replace(proposal, explanation=explanation)
     try:
         with db.transaction() as session:
-            if claim_transaction(session, line.payment.id) is None:
+            if apply_claimed(session, applied, actor=actor, settings=settings.matching,
+                             expected_open=seen) is None:
                 return "skipped"
-            apply_proposal(session, applied, status="auto", actor=actor,
-                           settings=settings.matching, expected_open=seen)
     except ReconError as exc:
         # Someone changed the items since the snapshot, or the proposal breaks a rule that
         # only the stored data shows: a person looks at it instead.
