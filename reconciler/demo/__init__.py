@@ -17,8 +17,8 @@ From the shell: `python -m reconciler.demo --out DIR [--seed N] [--customers N]
 
 from reconciler.demo.files import DemoFiles, build_demo, write_demo_files
 from reconciler.demo.generator import DemoConfig, DemoData, business_days, generate
-from reconciler.demo.payments import GeneratedPayment
 from reconciler.demo.scenario import DEFAULT_MIX, Scenario
+from reconciler.demo.transaction import GeneratedPayment
 from reconciler.demo.truth import TruthRow, read_truth
 
 __all__ = [

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from reconciler.demo.payments import GeneratedPayment
+from reconciler.demo.transaction import GeneratedPayment
 from reconciler.money import ZERO
 
 

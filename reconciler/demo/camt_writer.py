@@ -12,7 +12,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from reconciler.demo.bankfile import DayStatement, Entry
-from reconciler.demo.payments import GeneratedPayment
+from reconciler.demo.transaction import GeneratedPayment
 from reconciler.money import ZERO
 
 NS_053 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
@@ -53,14 +53,13 @@ def _transaction(payment: GeneratedPayment) -> str:
         parts.append(f"<EndToEndId>{_text(payment.end_to_end_id)}</EndToEndId>")
     parts.append("</Refs>")
     parts.append(_amt(payment.amount, currency) + _side(payment.amount))
-    if _shows_charges(payment):
-        assert payment.instructed_amount is not None and payment.charges is not None
-        parts.append(f"<AmtDtls><InstdAmt>{_amt(payment.instructed_amount, currency)}"
-                     f"</InstdAmt></AmtDtls>")
+    instructed, charges = payment.instructed_amount, payment.charges
+    shown = _shows_charges(payment) and instructed is not None and charges is not None
+    if shown and instructed is not None:
+        parts.append(f"<AmtDtls><InstdAmt>{_amt(instructed, currency)}</InstdAmt></AmtDtls>")
     parts.append(_code(payment.bank_transaction_code))
-    if _shows_charges(payment):
-        assert payment.charges is not None
-        parts.append(f"<Chrgs><Rcrd>{_amt(payment.charges, currency)}"
+    if shown and charges is not None:
+        parts.append(f"<Chrgs><Rcrd>{_amt(charges, currency)}"
                      "<CdtDbtInd>DBIT</CdtDbtInd><ChrgInclInd>true</ChrgInclInd>"
                      "<Br>SHAR</Br></Rcrd></Chrgs>")
     if payment.counterparty_name or payment.counterparty_iban:

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field, replace
 
 from reconciler.demo.identifiers import is_valid_iban
 from reconciler.demo.ledger import Ledger, add_open_items, make_customers
-from reconciler.demo.payments import (
+from reconciler.demo.payments import PaymentFactory
+from reconciler.demo.scenario import Scenario, scaled_mix
+from reconciler.demo.transaction import (
     CREDIT_TRANSFER,
     OUTGOING_TRANSFER,
+    Draft,
     GeneratedPayment,
-    PaymentFactory,
-    _Draft,
 )
-from reconciler.demo.scenario import Scenario, scaled_mix
 from reconciler.demo.truth import TruthRow
 from reconciler.domain import Customer, OpenItem
 
@@ -96,34 +96,31 @@ def _generate(config: DemoConfig) -> DemoData:
 
 
 def _draw(ledger: Ledger, days: list[dt.date], config: DemoConfig,
-          rng: random.Random) -> list[_Draft]:
+          rng: random.Random) -> list[Draft]:
     mix: Mapping[Scenario, float] = scaled_mix(config.noise, dict(config.mix))
     scenarios = [s for s in Scenario if mix.get(s, 0.0) > 0]
     weights = [mix[s] for s in scenarios]
     drawn = rng.choices(scenarios, weights, k=config.payments) if scenarios else []
     factory = PaymentFactory(ledger, days, config.currency, rng, config.noise)
-    drafts: list[_Draft] = []
+    drafts: list[Draft] = []
     duplicates = 0
     for scenario in drawn:
         if scenario is Scenario.DUPLICATE_PAYMENT:
             duplicates += 1
             continue
-        draft = factory.build(scenario)
-        if draft is None:  # no item left that fits: a plain receipt, else a supplier payment
-            draft = factory.build(Scenario.DOCUMENT_IN_TEXT) or factory.build(
-                Scenario.SUPPLIER_PAYMENT)
-        assert draft is not None
-        drafts.append(draft)
+        # No item left that fits: a plain receipt, else (ledger exhausted) a supplier payment.
+        drafts.append(factory.build(scenario) or factory.build(Scenario.DOCUMENT_IN_TEXT)
+                      or factory.fallback())
     originals = [d for d in drafts if d.payment.scenario in (
         Scenario.RF_EXACT.value, Scenario.DOCUMENT_IN_TEXT.value)
         and d.payment.booking_date < days[-1]]
     for _ in range(duplicates):
         copy = factory.duplicate_of(rng.choice(originals)) if originals else None
-        drafts.append(copy or factory.build(Scenario.SUPPLIER_PAYMENT) or drafts[-1])
+        drafts.append(copy or factory.fallback())
     return drafts
 
 
-def _finish(drafts: list[_Draft], rng: random.Random) -> tuple[list[GeneratedPayment],
+def _finish(drafts: list[Draft], rng: random.Random) -> tuple[list[GeneratedPayment],
                                                                 list[TruthRow]]:
     order = sorted(range(len(drafts)), key=lambda n: (drafts[n].payment.booking_date, n))
     by_day: dict[dt.date, list[int]] = {}

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from reconciler.demo.bankfile import DayStatement
 from reconciler.demo.names import strip_accents, transliterate
-from reconciler.demo.payments import GeneratedPayment
+from reconciler.demo.transaction import GeneratedPayment
 
 _SWIFT = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
 _REPLACE = {"&": "+", "_": "-", ";": ",", "%": " Proz", "|": "/", "*": "."}

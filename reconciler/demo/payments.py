@@ -1,6 +1,6 @@
-"""Bank transactions with ground truth: receipts from customers in every scenario of
-`reconciler.demo.scenario`, other credits (tax refunds, interest, group transfers, loans) and
-the account's debits (supplier payments, fees).
+"""Receipts from customers with their ground truth, in every scenario of
+`reconciler.demo.scenario`: each builder draws open items from the ledger (each item once),
+picks a day the payer could have paid on, and writes the remittance the way payers do.
 """
 
 from __future__ import annotations
@@ -9,66 +9,18 @@ import bisect
 import datetime as dt
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 
 from reconciler.demo import remittance as text
-from reconciler.demo.identifiers import iban_from_bban, make_account, random_alnum
+from reconciler.demo.identifiers import make_account, random_alnum
 from reconciler.demo.ledger import Ledger, cents
-from reconciler.demo.names import company_name, name_variant
-from reconciler.demo.scenario import (
-    NAME_VARIANT_SHARE,
-    NEW_IBAN_SHARE,
-    RECEIVABLE,
-    Scenario,
-)
+from reconciler.demo.names import name_variant
+from reconciler.demo.others import OtherTransactions
+from reconciler.demo.scenario import NAME_VARIANT_SHARE, NEW_IBAN_SHARE, Scenario
+from reconciler.demo.transaction import CREDIT_TRANSFER, Draft, GeneratedPayment
 from reconciler.domain import Customer, OpenItem
 from reconciler.money import ZERO, quantize
-
-CREDIT_TRANSFER = "PMNT/RCDT/ESCT"  # ISO bank transaction code: received SEPA credit transfer
-OUTGOING_TRANSFER = "PMNT/ICDT/ESCT"
-BOOK_TRANSFER = "PMNT/RCDT/BOOK"  # intra-bank transfer, as cash pooling within a group
-INTEREST_CODE = "ACMT/MCOP/INTR"
-FEE_CODE = "ACMT/MDOP/CHRG"
-LOAN_CODE = "LDAS/FTLN/DDWN"
-# German tax offices bank with the Bundesbank (bank code 700 000 00 for Munich).
-TAX_OFFICE_IBAN = iban_from_bban("DE", "700000000070001506")
-
-
-@dataclass(frozen=True, slots=True)
-class GeneratedPayment:
-    """One bank transaction as the bank files will show it, plus what it is (`scenario`)."""
-
-    bank_reference: str
-    booking_date: dt.date
-    value_date: dt.date
-    amount: Decimal  # signed: credit positive
-    currency: str
-    scenario: str
-    counterparty_name: str | None
-    counterparty_iban: str | None
-    counterparty_bic: str | None
-    end_to_end_id: str | None
-    creditor_reference: str | None  # structured RF reference (CAMT Strd), None when free text
-    remittance_text: str | None
-    bank_transaction_code: str
-    customer_id: str | None = None  # whose items it settles (truth, not on the file)
-    entry_id: str | None = None  # shared by the transactions of one batch entry
-    instructed_amount: Decimal | None = None  # before the charges an intermediary took
-    charges: Decimal | None = None
-
-
-@dataclass
-class _Draft:
-    payment: GeneratedPayment
-    settled: tuple[tuple[str, Decimal], ...] = ()
-    discount: Decimal = ZERO
-    bank_charge: Decimal = ZERO
-    short: Decimal = ZERO
-    unapplied: Decimal = ZERO
-    expected: str = "auto"
-    noise: tuple[str, ...] = ()
-
 
 _PARTIAL = {"de": "Teilzahlung", "fr": "Acompte", "nl": "Deelbetaling", "it": "Acconto",
             "es": "Pago parcial", "en": "Part payment"}
@@ -77,7 +29,7 @@ _DISCOUNT = {"de": "abzgl. {p}% Skonto", "fr": "escompte {p}%", "nl": "{p}% kort
 _FOR = {"de": "für", "fr": "pour", "nl": "voor", "it": "per", "es": "por", "en": "on behalf of"}
 
 
-class PaymentFactory:
+class PaymentFactory(OtherTransactions):
     """Builds the drafts one scenario at a time, drawing items from the ledger once each."""
 
     def __init__(self, ledger: Ledger, days: list[dt.date], currency: str,
@@ -98,8 +50,8 @@ class PaymentFactory:
         self.pool = [n for n in range(len(self.items)) if not is_credit[n]]
         self.twin_pool = list(ledger.twins)
         self.subsidiaries = [c for c in ledger.customers if c.parent_customer_id]
-        self.suppliers = [self._supplier(n) for n in range(40)]
-        self.drafts: list[_Draft] = []
+        self.suppliers = [self._make_supplier(n) for n in range(40)]
+        self.drafts: list[Draft] = []
 
     # -- drawing items -------------------------------------------------------------------
 
@@ -160,12 +112,6 @@ class PaymentFactory:
 
     # -- payers --------------------------------------------------------------------------
 
-    def _supplier(self, n: int) -> tuple[str, str, str]:
-        country = self.rng.choice(("DE", "DE", "DE", "NL", "FR", "AT", "IT"))
-        iban, bic = make_account(country, self.rng)
-        return company_name(country, "en" if country == "NL" else "de", self.rng,
-                            regional=n % 3 == 0), iban, bic
-
     def _payer(self, customer: Customer) -> tuple[str, str, str, tuple[str, ...]]:
         rng = self.rng
         noise: list[str] = []
@@ -194,7 +140,7 @@ class PaymentFactory:
     def _receivable(self, scenario: Scenario, payer: Customer, owner: str, day: dt.date,
                     amount: Decimal, settled: list[tuple[int, Decimal]], remittance: str | None,
                     *, creditor_reference: str | None = None, expected: str = "auto",
-                    **adjustments: Decimal) -> _Draft:
+                    **adjustments: Decimal) -> Draft:
         name, iban, bic, noise = self._payer(payer)
         numbers = [self.items[i].document_number for i, _ in settled]
         charges = adjustments.get("bank_charge", ZERO)
@@ -207,7 +153,7 @@ class PaymentFactory:
             bank_transaction_code=CREDIT_TRANSFER, customer_id=owner,
             instructed_amount=amount - charges if charges else None,
             charges=-charges if charges else None)
-        draft = _Draft(payment, tuple((n, a) for n, (_, a) in zip(numbers, settled, strict=True)),
+        draft = Draft(payment, tuple((n, a) for n, (_, a) in zip(numbers, settled, strict=True)),
                        expected=expected, noise=noise, **adjustments)
         if "new_iban" in noise and not remittance and not creditor_reference:
             draft.expected = "review"  # an unknown account and no reference: nothing to go on
@@ -216,9 +162,9 @@ class PaymentFactory:
     def _language(self, customer: Customer) -> str:
         return customer.language if customer.language in ("de", "fr", "nl", "it", "es") else "en"
 
-    def build(self, scenario: Scenario) -> _Draft | None:
+    def build(self, scenario: Scenario) -> Draft | None:
         builder = getattr(self, f"_build_{scenario.value}")
-        draft: _Draft | None = builder()
+        draft: Draft | None = builder()
         return draft
 
     def _single(self, scenario: Scenario, extra: Callable[[OpenItem], bool] | None = None,
@@ -244,7 +190,7 @@ class PaymentFactory:
             core = f"{text.payment_words(language, self.rng)} {core}"
         return core
 
-    def _build_rf_exact(self) -> _Draft | None:
+    def _build_rf_exact(self) -> Draft | None:
         picked = self._single(Scenario.RF_EXACT, lambda i: i.payment_reference is not None)
         if picked is None:
             return self._build_document_in_text()
@@ -253,7 +199,7 @@ class PaymentFactory:
                                 item.open_amount, [(index, item.open_amount)], None,
                                 creditor_reference=item.payment_reference)
 
-    def _build_document_in_text(self) -> _Draft | None:
+    def _build_document_in_text(self) -> Draft | None:
         picked = self._single(Scenario.DOCUMENT_IN_TEXT)
         if picked is None:
             return None
@@ -262,7 +208,7 @@ class PaymentFactory:
                                 item.open_amount, [(index, item.open_amount)],
                                 self._spelled(item, customer))
 
-    def _build_mistyped_reference(self) -> _Draft | None:
+    def _build_mistyped_reference(self) -> Draft | None:
         picked = self._single(Scenario.MISTYPED_REFERENCE)
         if picked is None:
             return None
@@ -273,7 +219,7 @@ class PaymentFactory:
                                 day, item.open_amount, [(index, item.open_amount)],
                                 core, expected="review")
 
-    def _build_no_reference(self) -> _Draft | None:
+    def _build_no_reference(self) -> Draft | None:
         picked = self._single(Scenario.NO_REFERENCE)
         if picked is None:
             return None
@@ -284,7 +230,7 @@ class PaymentFactory:
                                 item.open_amount, [(index, item.open_amount)],
                                 remittance, expected="review")
 
-    def _several(self, scenario: Scenario, list_all: bool) -> _Draft | None:
+    def _several(self, scenario: Scenario, list_all: bool) -> Draft | None:
         for _ in range(5):
             picked = self._single(scenario)
             if picked is None:
@@ -306,13 +252,13 @@ class PaymentFactory:
                                     expected="auto" if list_all else "review")
         return None
 
-    def _build_several_invoices(self) -> _Draft | None:
+    def _build_several_invoices(self) -> Draft | None:
         return self._several(Scenario.SEVERAL_INVOICES, list_all=True)
 
-    def _build_several_invoices_some_listed(self) -> _Draft | None:
+    def _build_several_invoices_some_listed(self) -> Draft | None:
         return self._several(Scenario.SEVERAL_INVOICES_SOME_LISTED, list_all=False)
 
-    def _build_credit_note_netted(self) -> _Draft | None:
+    def _build_credit_note_netted(self) -> Draft | None:
         credit = self._take(self.credit_pool,
                             lambda i: i.open_amount < ZERO and bool(self._payable_days(i)))
         if credit is None:
@@ -336,7 +282,7 @@ class PaymentFactory:
         return self._receivable(Scenario.CREDIT_NOTE_NETTED, customer, customer.customer_id, day,
                                 total + note.open_amount, settled, remittance)
 
-    def _build_partial_payment(self) -> _Draft | None:
+    def _build_partial_payment(self) -> Draft | None:
         picked = self._single(Scenario.PARTIAL_PAYMENT, lambda i: i.open_amount >= 200)
         if picked is None:
             return None
@@ -353,7 +299,7 @@ class PaymentFactory:
                                 paid, [(index, paid)], remittance,
                                 expected="review")
 
-    def _build_bank_charges(self) -> _Draft | None:
+    def _build_bank_charges(self) -> Draft | None:
         picked = self._single(Scenario.BANK_CHARGES, lambda i: i.open_amount >= 100)
         if picked is None:
             return None
@@ -364,7 +310,7 @@ class PaymentFactory:
                                 item.open_amount - charge, [(index, item.open_amount)],
                                 self._spelled(item, customer), bank_charge=-charge)
 
-    def _discount(self, late: bool) -> _Draft | None:
+    def _discount(self, late: bool) -> Draft | None:
         scenario = Scenario.LATE_DISCOUNT if late else Scenario.CASH_DISCOUNT
 
         def has_window(item: OpenItem) -> bool:
@@ -379,7 +325,8 @@ class PaymentFactory:
         if index is None:
             return None
         item = self.items[index]
-        assert item.discount_rate is not None and item.discount_due_date is not None
+        if item.discount_rate is None or item.discount_due_date is None:
+            return None  # cannot happen: has_window accepted only items with terms
         if late:
             day = self.rng.choice(self._payable_days(
                 item, lo=item.discount_due_date + dt.timedelta(days=1)))
@@ -398,13 +345,13 @@ class PaymentFactory:
         return self._receivable(scenario, customer, customer.customer_id, day, paid,
                                 [(index, paid)], remittance, discount=discount)
 
-    def _build_cash_discount(self) -> _Draft | None:
+    def _build_cash_discount(self) -> Draft | None:
         return self._discount(late=False)
 
-    def _build_late_discount(self) -> _Draft | None:
+    def _build_late_discount(self) -> Draft | None:
         return self._discount(late=True)
 
-    def _build_overpayment(self) -> _Draft | None:
+    def _build_overpayment(self) -> Draft | None:
         picked = self._single(Scenario.OVERPAYMENT)
         if picked is None:
             return None
@@ -422,7 +369,7 @@ class PaymentFactory:
                                 self._spelled(item, customer), expected="review",
                                 unapplied=extra)
 
-    def _build_parent_pays(self) -> _Draft | None:
+    def _build_parent_pays(self) -> Draft | None:
         if not self.subsidiaries:
             return self._build_document_in_text()
         for _ in range(10):
@@ -442,7 +389,7 @@ class PaymentFactory:
                                     remittance, expected="review")
         return None
 
-    def _build_amount_collision(self) -> _Draft | None:
+    def _build_amount_collision(self) -> Draft | None:
         picked = self._single(Scenario.AMOUNT_COLLISION, pool=self.twin_pool)
         if picked is None:
             return self._build_no_reference()
@@ -452,7 +399,7 @@ class PaymentFactory:
                                 item.open_amount, [(index, item.open_amount)],
                                 self.rng.choice((None, words)), expected="review")
 
-    def _build_lookalike_numbers(self) -> _Draft | None:
+    def _build_lookalike_numbers(self) -> Draft | None:
         picked = self._single(Scenario.LOOKALIKE_NUMBERS)
         if picked is None:
             return None
@@ -467,7 +414,7 @@ class PaymentFactory:
                                 item.open_amount, [(index, item.open_amount)],
                                 remittance, expected="auto" if with_reference else "review")
 
-    def duplicate_of(self, original: _Draft) -> _Draft | None:
+    def duplicate_of(self, original: Draft) -> Draft | None:
         """The same invoice paid again a few days later: the cash stays unapplied."""
         later = [d for d in self.days if d > original.payment.booking_date]
         if not later:
@@ -476,58 +423,5 @@ class PaymentFactory:
         payment = replace(original.payment, booking_date=day, value_date=day,
                           scenario=Scenario.DUPLICATE_PAYMENT.value,
                           end_to_end_id=self._end_to_end([]))
-        return _Draft(payment, (), unapplied=payment.amount, expected="review",
+        return Draft(payment, (), unapplied=payment.amount, expected="review",
                       noise=original.noise)
-
-    # -- not receivables -----------------------------------------------------------------
-
-    def _other(self, scenario: Scenario, amount_cents: int, name: str | None, iban: str | None,
-               bic: str | None, remittance: str, code: str) -> _Draft:
-        day = self.rng.choice(self.days)
-        payment = GeneratedPayment(
-            bank_reference="", booking_date=day, value_date=day, amount=cents(amount_cents),
-            currency=self.currency, scenario=scenario.value, counterparty_name=name,
-            counterparty_iban=iban, counterparty_bic=bic,
-            end_to_end_id="NOTPROVIDED" if iban else None, creditor_reference=None,
-            remittance_text=remittance, bank_transaction_code=code)
-        return _Draft(payment, expected="not_receivable")
-
-    def _build_tax_refund(self) -> _Draft:
-        month = self.rng.randint(1, 9)
-        return self._other(Scenario.TAX_REFUND, self.rng.randint(50000, 5000000),
-                           "Finanzamt Muenchen", TAX_OFFICE_IBAN, "MARKDEF1700",
-                           f"Erstattung USt {month:02d}/{self.days[0].year} StNr 143/"
-                           f"{self.rng.randint(100, 999)}/{self.rng.randint(10000, 99999)}",
-                           CREDIT_TRANSFER)
-
-    def _build_interest(self) -> _Draft:
-        month = self.days[0] - dt.timedelta(days=self.days[0].day)
-        return self._other(Scenario.INTEREST, self.rng.randint(1000, 90000), None, None, None,
-                           f"Habenzinsen {month.replace(day=1):%d.%m.%Y}-{month:%d.%m.%Y}",
-                           INTEREST_CODE)
-
-    def _build_intra_group(self) -> _Draft:
-        iban, bic = make_account("DE", self.rng)
-        return self._other(Scenario.INTRA_GROUP, self.rng.randint(1000000, 50000000),
-                           "Demo Holding GmbH", iban, bic,
-                           self.rng.choice(("Cash Pool Ausgleich", "Konzernverrechnung",
-                                            "Intercompany funding")), BOOK_TRANSFER)
-
-    def _build_loan(self) -> _Draft:
-        return self._other(Scenario.LOAN, self.rng.randint(50, 500) * 100000, None, None, None,
-                           f"Darlehensauszahlung Vertrag {self.rng.randint(10**9, 10**10 - 1)}",
-                           LOAN_CODE)
-
-    def _build_supplier_payment(self) -> _Draft:
-        name, iban, bic = self.rng.choice(self.suppliers)
-        return self._other(Scenario.SUPPLIER_PAYMENT, -self.rng.randint(5000, 4000000), name,
-                           iban, bic, f"Rechnung {self.rng.randint(10000, 999999)} "
-                           f"Kd {self.rng.randint(1000, 99999)}", OUTGOING_TRANSFER)
-
-    def _build_bank_fee(self) -> _Draft:
-        return self._other(Scenario.BANK_FEE, -self.rng.randint(250, 8500), None, None, None,
-                           self.rng.choice(("Kontofuehrungsentgelt", "Entgelt SEPA-Posten",
-                                            "Entgelt Auslandszahlung")), FEE_CODE)
-
-    def is_receivable(self, draft: _Draft) -> bool:
-        return Scenario(draft.payment.scenario) in RECEIVABLE
