@@ -10,7 +10,14 @@ Rules, in the order a file meets them:
   file: its row keeps the raw bytes, status `quarantined` and the error; a copy goes to
   `quarantine_dir` when one is given. It never stops the next file.
 - **Same statement in another file.** A statement whose key (account, statement id,
-  sequence, kind, closing date) is already stored adds nothing and is counted as duplicate.
+  sequence, kind, closing date) is already stored adds nothing and is counted as duplicate;
+  if its entries differ from the stored ones (count or sum) a warning says so, because a
+  bank that re-uses a statement id for other entries needs a person to look. A statement
+  without an id or an account has no key that identifies it and is never taken for a
+  duplicate (its entries still link by bank reference). Some banks repeat the same key for
+  several statements of one file (old Rabobank MT940: `:28C:00000/00`); the second and later
+  get `#2`, `#3` ... appended to their sequence, so nothing of the file is dropped and the
+  same file delivered again still finds them.
 - **Same entry in two messages.** A camt.054 advice and the camt.053 statement that books it
   (or an MT940 and a camt.053 of the same account) carry the same bank reference
   (`AcctSvcrRef`). The transaction that arrives later gets state `linked` and `linked_to_id`
@@ -41,7 +48,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import parsers
@@ -180,8 +187,9 @@ def _store(session: Session, existing: BankFileRow | None, data: bytes, filename
         session.add(row)
     session.flush()
     counts = _Counts(diagnostics=list(result.diagnostics))
+    keys_in_file: dict[tuple[object, ...], int] = {}
     for statement in result.statements:
-        _store_statement(session, row.id, statement, counts)
+        _store_statement(session, row.id, statement, counts, keys_in_file)
     row.diagnostics = [d.as_dict() for d in counts.diagnostics]
     message = (f"{counts.statements_new} statement(s) new"
                + (f", {counts.statements_duplicate} already imported"
@@ -209,25 +217,25 @@ def _store(session: Session, existing: BankFileRow | None, data: bytes, filename
                             filename=filename)
 
 
-def _store_statement(session: Session, file_id: int, statement: Statement,
-                     counts: _Counts) -> None:
-    account = _fit(statement.account or "", 64, "account", statement.source_line, counts)
-    statement_id = _fit(statement.statement_id or "", 64, "statement id",
-                        statement.source_line, counts)
-    sequence = _fit(statement.sequence or "", 32, "sequence", statement.source_line, counts)
+def _store_statement(session: Session, file_id: int, statement: Statement, counts: _Counts,
+                     keys_in_file: dict[tuple[object, ...], int]) -> None:
+    where = statement.source_line
+    account = _fit(statement.account or "", 64, "account", where, counts)
+    statement_id = _fit(statement.statement_id or "", 64, "statement id", where, counts)
+    sequence = _fit(statement.sequence or "", 32, "sequence", where, counts)
     kind = statement.kind.value
-    duplicate = session.scalars(select(StatementRow.id).where(
-        StatementRow.account == account, StatementRow.statement_id == statement_id,
-        StatementRow.sequence == sequence, StatementRow.kind == kind,
-        StatementRow.closing_date.is_(None) if statement.closing_date is None
-        else StatementRow.closing_date == statement.closing_date)).first()
-    if duplicate is not None:
-        counts.statements_duplicate += 1
+    key = (account, statement_id, sequence, kind, statement.closing_date)
+    repeat = keys_in_file.get(key, 0) + 1
+    keys_in_file[key] = repeat
+    if repeat > 1:
+        suffix = f"#{repeat}"
+        sequence = sequence[:32 - len(suffix)] + suffix
         counts.diagnostics.append(Diagnostic(
-            Severity.INFO, f"statement {statement_id or '?'} of account {account} "
-            f"({kind}, closing {statement.closing_date or '-'}) was imported before "
-            f"(statement row {duplicate}); its entries are not added again",
-            statement.source_line, "statement-duplicate"))
+            Severity.INFO, f"statement {statement_id or '?'} of account {account or '?'}: the "
+            f"file has {repeat} statements with this key; stored with sequence {sequence!r}",
+            where, "statement-key-repeated"))
+    if account and statement_id and _is_duplicate(session, statement, account, statement_id,
+                                                  sequence, kind, counts):
         return
     has_balances = (statement.opening_balance is not None
                     and statement.closing_balance is not None)
@@ -246,6 +254,34 @@ def _store_statement(session: Session, file_id: int, statement: Statement,
     session.flush()
     counts.transactions_new += len(rows)
     counts.transactions_linked += _link_to_earlier(session, stored.id, account, rows)
+
+
+def _is_duplicate(session: Session, statement: Statement, account: str, statement_id: str,
+                  sequence: str, kind: str, counts: _Counts) -> bool:
+    closing = (StatementRow.closing_date.is_(None) if statement.closing_date is None
+               else StatementRow.closing_date == statement.closing_date)
+    stored = session.scalars(select(StatementRow).where(
+        StatementRow.account == account, StatementRow.statement_id == statement_id,
+        StatementRow.sequence == sequence, StatementRow.kind == kind, closing)).first()
+    if stored is None:
+        return False
+    counts.statements_duplicate += 1
+    label = (f"statement {statement_id} of account {account} ({kind}, closing "
+             f"{statement.closing_date or '-'})")
+    counts.diagnostics.append(Diagnostic(
+        Severity.INFO, f"{label} was imported before (file {stored.file_id}); its entries are "
+        "not added again", statement.source_line, "statement-duplicate"))
+    old_count, old_sum = session.execute(
+        select(func.count(TransactionRow.id), func.sum(TransactionRow.amount))
+        .where(TransactionRow.statement_id == stored.id)).one()
+    new_sum = sum((t.amount for t in statement.transactions), Decimal(0))
+    if old_count != len(statement.transactions) or (old_sum or Decimal(0)) != new_sum:
+        counts.diagnostics.append(Diagnostic(
+            Severity.WARNING, f"{label} differs from the one imported before: "
+            f"{len(statement.transactions)} entries summing to {new_sum} now, {old_count} "
+            f"summing to {old_sum or 0} then; the new entries were NOT added - ask the bank",
+            statement.source_line, "statement-conflict"))
+    return True
 
 
 def _transaction_row(stored: StatementRow, account: str, tx: Transaction, position: int,

@@ -175,3 +175,24 @@ def test_derived_reference_is_stable() -> None:
     first = derive_reference("DE89370400440532013000", tx, 3, "STARTUMSE")
     assert first == derive_reference("DE89370400440532013000", tx, 3, "STARTUMSE")
     assert first != derive_reference("DE89370400440532013000", tx, 4, "STARTUMSE")
+
+
+def test_repeated_key_inside_one_file_keeps_every_statement(db: Database) -> None:
+    single = _load("mt940_day2.sta")
+    other = single.replace(b"CR500,00", b"CR400,00").replace(b"14126,19", b"14026,19")
+    result = _import(db, "two.sta", single + other)
+    assert (result.statements_new, result.transactions_new) == (2, 6)
+    assert any(d.code == "statement-key-repeated" for d in result.diagnostics)
+    with db.session() as s:
+        assert sorted(s.scalars(select(StatementRow.sequence))) == ["00321/001", "00321/001#2"]
+    again = _import(db, "two-again.sta", single + other + b"\r\n")
+    assert (again.statements_new, again.statements_duplicate) == (0, 2)
+
+
+def test_same_key_with_other_entries_is_a_warning(db: Database) -> None:
+    _import(db, "mt940_day2.sta")
+    changed = _load("mt940_day2.sta").replace(b"CR500,00", b"CR400,00")
+    result = _import(db, "mt940_day2_changed.sta", changed)
+    assert (result.statements_duplicate, result.transactions_new) == (1, 0)
+    (conflict,) = [d for d in result.diagnostics if d.code == "statement-conflict"]
+    assert "NOT added" in conflict.message and "479.99" in conflict.message
