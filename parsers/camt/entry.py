@@ -16,6 +16,7 @@ from lxml import etree
 from parsers.camt.fields import (
     Element,
     Node,
+    PathSet,
     date_choice,
     parse_amount,
     parse_decimal,
@@ -43,12 +44,34 @@ class EntryContext(NamedTuple):  # one per entry: a tuple is cheaper than a froz
 
 
 _DETAILS = "NtryDtls/TxDtls"
-_ENTRY_STOP = frozenset({_DETAILS})  # each TxDtls is indexed on its own
+# Every path looked up below, so an entry's walk visits only what leads to them (a test
+# checks that each literal path in this module is listed).
+_BANK_CODE = {"BkTxCd/Domn/Cd", "BkTxCd/Domn/Fmly/Cd", "BkTxCd/Domn/Fmly/SubFmlyCd",
+              "BkTxCd/Prtry/Cd"}
+_PARTIES = {side: ((f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm"),
+                   (f"RltdPties/{side}Acct/Id/IBAN", f"RltdPties/{side}Acct/Id/Othr/Id"),
+                   (f"RltdAgts/{side}Agt/FinInstnId/BIC", f"RltdAgts/{side}Agt/FinInstnId/BICFI"),
+                   (f"RltdPties/Ultmt{side}/Nm", f"RltdPties/Ultmt{side}/Pty/Nm"))
+            for side in ("Dbtr", "Cdtr")}
+_STRUCTURED = ("CdtrRefInf/Ref", "CdtrRefInf/Tp/CdOrPrtry/Cd", "CdtrRefInf/Tp/CdOrPrtry/Prtry")
+ENTRY_PATHS = PathSet({
+    "Amt", "CdtDbtInd", "Sts", "Sts/Cd", "Sts/Prtry", "BookgDt/Dt", "BookgDt/DtTm",
+    "ValDt/Dt", "ValDt/DtTm", "AcctSvcrRef", "NtryRef", "RvslInd", "AddtlNtryInf", "Chrgs",
+    "NtryDtls", _DETAILS, *_BANK_CODE})
+DETAIL_PATHS = PathSet({
+    "Amt", "AmtDtls/TxAmt/Amt", "CdtDbtInd", "Refs/AcctSvcrRef", "Refs/EndToEndId", "Refs/TxId",
+    "Refs/InstrId", "Refs/PmtInfId", "Refs/UETR", "Refs/MndtId", "AddtlTxInf",
+    "RtrInf/AddtlInf", "RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry", "RltdPties/Cdtr/Id/PrvtId/Othr/Id",
+    "RltdPties/Cdtr/Pty/Id/PrvtId/Othr/Id", "RmtInf/Ustrd", "RmtInf/Strd",
+    *(f"RmtInf/Strd/{p}" for p in _STRUCTURED), "Chrgs", "AmtDtls/InstdAmt/Amt",
+    "AmtDtls/InstdAmt/CcyXchg/XchgRate", "AmtDtls/TxAmt/CcyXchg/XchgRate",
+    "AmtDtls/CntrValAmt/CcyXchg/XchgRate", "Purp/Cd", "Purp/Prtry", *_BANK_CODE,
+    *(path for paths in _PARTIES.values() for pair in paths for path in pair)})
 
 
 def read_entry(ntry: Element, ctx: EntryContext) -> tuple[list[Transaction], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
-    r = Node(ntry, stop=_ENTRY_STOP)
+    r = Node(ntry, wanted=ENTRY_PATHS)
     place = where(ctx.filename, ctx.path, ntry)
     details = _details_with_paths(r, ctx.path)
     amount_el = r.find("Amt")
@@ -131,13 +154,14 @@ def _details_with_paths(r: Node, entry_path: str) -> list[tuple[Node, str]]:
         return []
     groups = r.findall("NtryDtls")
     if len(groups) == 1:
-        return [(Node(d), f"{entry_path}/NtryDtls/TxDtls[{n}]")
+        return [(Node(d, wanted=DETAIL_PATHS), f"{entry_path}/NtryDtls/TxDtls[{n}]")
                 for n, d in enumerate(details, start=1)]
     result: list[tuple[Node, str]] = []
     for k, group in enumerate(groups, start=1):
         inside = [d for d in details if d.getparent() is group]
         for n, detail in enumerate(inside, start=1):
-            result.append((Node(detail), f"{entry_path}/NtryDtls[{k}]/TxDtls[{n}]"))
+            result.append((Node(detail, wanted=DETAIL_PATHS),
+                           f"{entry_path}/NtryDtls[{k}]/TxDtls[{n}]"))
     return result
 
 
@@ -229,12 +253,11 @@ def _counterparty(tx: Node, is_credit: bool
     returns do), that side is used."""
     sides = ("Dbtr", "Cdtr") if is_credit else ("Cdtr", "Dbtr")
     for side in sides:
-        name = tx.first_text(f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm")
-        account = tx.first_text(f"RltdPties/{side}Acct/Id/IBAN",
-                               f"RltdPties/{side}Acct/Id/Othr/Id")
-        bic = tx.first_text(f"RltdAgts/{side}Agt/FinInstnId/BIC",
-                           f"RltdAgts/{side}Agt/FinInstnId/BICFI")
-        ultimate = tx.first_text(f"RltdPties/Ultmt{side}/Nm", f"RltdPties/Ultmt{side}/Pty/Nm")
+        name_paths, account_paths, bic_paths, ultimate_paths = _PARTIES[side]
+        name = tx.first_text(*name_paths)
+        account = tx.first_text(*account_paths)
+        bic = tx.first_text(*bic_paths)
+        ultimate = tx.first_text(*ultimate_paths)
         if name or account or bic or ultimate:
             return name, account, bic, ultimate
     return None, None, None, None
@@ -247,11 +270,11 @@ def _remittance(tx: Node, place: str, diagnostics: list[Diagnostic]
     structured = tx.findall("RmtInf/Strd")
     for strd in [tx] if len(structured) == 1 else [Node(e) for e in structured]:
         prefix = "RmtInf/Strd/" if strd is tx else ""
-        ref = strd.text(f"{prefix}CdtrRefInf/Ref")
+        ref_path, code_path, proprietary_path = (prefix + p for p in _STRUCTURED)
+        ref = strd.text(ref_path)
         if ref is None:
             continue
-        declared = strd.first_text(f"{prefix}CdtrRefInf/Tp/CdOrPrtry/Cd",
-                                   f"{prefix}CdtrRefInf/Tp/CdOrPrtry/Prtry")
+        declared = strd.first_text(code_path, proprietary_path)
         checked, problem = check_reference(ref, declared)
         if problem:
             diagnostics.append(Diagnostic(Severity.WARNING, problem, place,

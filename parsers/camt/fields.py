@@ -43,10 +43,14 @@ class Node:
 
     __slots__ = ("element", "index")
 
-    def __init__(self, element: Element, stop: frozenset[str] = frozenset()) -> None:
+    def __init__(self, element: Element, stop: frozenset[str] = frozenset(),
+                 wanted: PathSet | None = None) -> None:
         self.element = element
         self.index: dict[str, list[Element]] = {}
-        _walk(element, "", self.index, stop)
+        if wanted is None:
+            _walk(element, "", self.index, stop)
+        else:
+            _walk_wanted(element, "", self.index, wanted.paths, wanted.prefixes)
 
     def find(self, path: str) -> Element | None:
         found = self.index.get(path)
@@ -105,6 +109,35 @@ def _walk(element: Element, prefix: str, index: dict[str, list[Element]],
             found.append(child)
         if len(child) and path not in stop:
             _walk(child, path + "/", index, stop)
+
+
+def _walk_wanted(element: Element, prefix: str, index: dict[str, list[Element]],
+                 paths: frozenset[str], prefixes: frozenset[str]) -> None:
+    """Like `_walk`, but only index the paths asked for and only enter subtrees that lead
+    to one: postal addresses, party ids, tax records and the like are never visited."""
+    names = _LOCAL_NAMES
+    for child in element:
+        tag = child.tag
+        path = prefix + (names.get(tag) or _local(tag))
+        if path in paths:
+            found = index.get(path)
+            if found is None:
+                index[path] = [child]
+            else:
+                found.append(child)
+        if path in prefixes:
+            _walk_wanted(child, path + "/", index, paths, prefixes)
+
+
+class PathSet:
+    """The paths a reader looks up, and every path that leads to one."""
+
+    __slots__ = ("paths", "prefixes")
+
+    def __init__(self, paths: set[str] | frozenset[str]) -> None:
+        self.paths = frozenset(paths)
+        self.prefixes = frozenset(p.rsplit("/", n)[0] for p in paths
+                                  for n in range(1, p.count("/") + 1))
 
 
 def where(filename: str, path: str, element: Element | None = None) -> str:
