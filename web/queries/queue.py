@@ -209,10 +209,11 @@ def build_entries(session: Session, heads: list[ProposalRow]) -> list[QueueEntry
     transactions = {t.id: t for t in session.scalars(
         select(TransactionRow).where(TransactionRow.id.in_(tx_ids)))}
     alternatives: dict[int, list[ProposalRow]] = {}
-    for alt in session.scalars(select(ProposalRow).where(
-            ProposalRow.transaction_id.in_(tx_ids), ProposalRow.state == "pending")
-            .order_by(ProposalRow.rank)):
-        if alt.id not in head_ids:
+    # Filter the state in Python: with it in SQL, SQLite prefers the state index and walks
+    # every pending proposal instead of the few of these transactions.
+    for alt in session.scalars(select(ProposalRow).where(ProposalRow.transaction_id.in_(tx_ids))
+                               .order_by(ProposalRow.rank)):
+        if alt.id not in head_ids and alt.state == "pending":
             alternatives.setdefault(alt.transaction_id, []).append(alt)
     every = heads + [a for alts in alternatives.values() for a in alts]
     items = _items_for(session, every)
