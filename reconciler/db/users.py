@@ -7,8 +7,9 @@ sign in as a reviewer and release cash.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reconciler.db.base import Base, UTCDateTime, utcnow
@@ -61,7 +62,7 @@ class LoginAttemptRow(Base):
 def _queue_indexes() -> None:
     from reconciler.db.matching import ProposalRow
 
-    table = ProposalRow.__table__
+    table = cast(Table, ProposalRow.__table__)
     if not any(index.name == "ix_proposals_customer_state_confidence" for index in table.indexes):
         Index("ix_proposals_customer_state_confidence", ProposalRow.customer_id,
               ProposalRow.state, ProposalRow.confidence)
