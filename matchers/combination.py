@@ -39,9 +39,9 @@ from reconciler.money import ZERO, format_amount, minor_units
 from reconciler.settings import MatchingSettings
 
 NAME = "combination"
-NODE_BUDGET = 400_000  # deterministic bound on the search; the time cap is a safety net
+NODE_BUDGET = 60_000  # deterministic bound on the search; the time cap is a safety net
 SOLUTION_LIMIT = 3  # alternatives kept for review
-HALF_LIMIT = 1 << 11  # subsets per half for the meet-in-the-middle search; beyond: depth-first
+HALF_LIMIT = 1 << 14  # sums per half for the meet-in-the-middle search; beyond: depth-first
 
 Choice = tuple[int, bool]  # (item index, cash discount taken)
 _Pick = tuple[int, int]  # (position in search order, option: 0 full, 1 discounted)
@@ -91,9 +91,9 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
     taken in full, or taken with its discount. Returns the sets with the smallest difference
     (then the fewest items), at most `limit` of them, in a deterministic order.
 
-    Small pools (each half at most `half_limit` subsets) are searched exhaustively by
-    meet-in-the-middle; larger ones depth-first with branch-and-bound until `node_budget`
-    nodes or `time_ms` (then `complete` is False).
+    Searched exhaustively by meet-in-the-middle while each half keeps at most `HALF_LIMIT`
+    sums that can still fit (`half_limit=0` forces the other method); beyond that depth-first
+    with branch-and-bound until `node_budget` nodes or `time_ms` (then `complete` is False).
     """
     order = sorted(range(len(amounts)), key=lambda i: (-abs(amounts[i][0]), i))
     options: list[tuple[int, ...]] = []
@@ -108,11 +108,14 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
         pos_max[k] = pos_max[k + 1] + max(0, *options[k])
         neg_min[k] = neg_min[k + 1] + min(0, *options[k])
     state.pos_max, state.neg_min = pos_max, neg_min
-    middle = len(options) // 2
-    if _subsets(options[:middle]) <= half_limit and _subsets(options[middle:]) <= half_limit:
-        _meet_in_the_middle(state, middle)
-    else:
-        _descend(state, 0, 0, [])
+    if not (half_limit and _meet_in_the_middle(state, len(options) // 2)):
+        # A large pool: every set of up to SMALL_SET items first (cheap, by pair sums). An
+        # exact one of those outranks any larger set, so the search is then complete;
+        # otherwise a bounded depth-first search looks for larger sets.
+        _small_sets(state)
+        if state.best_key is None or state.best_key[0] != 0:
+            state.best_key, state.best, state.count, state.within = None, [], 0, 0
+            _descend(state, 0, 0, [])
     solutions = []
     for chosen in state.best[:limit]:
         solutions.append(tuple(sorted(
@@ -123,43 +126,99 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
                         state.count, state.within, not state.stopped)
 
 
-def _subsets(options: Sequence[tuple[int, ...]]) -> int:
-    count = 1
-    for choices in options:
-        count *= len(choices) + 1
-    return count
+def _half_sums(s: _Search, positions: range, ceiling: int) -> list[tuple[int, int]] | None:
+    """(sum, mask) of the subsets of one half that can still fit, or None when too many.
 
-
-def _half_sums(options: list[tuple[int, ...]], positions: range
-               ) -> list[tuple[int, tuple[_Pick, ...]]]:
-    sums: list[tuple[int, tuple[_Pick, ...]]] = [(0, ())]
+    Bit 2k of the mask takes item k in full, bit 2k+1 with its discount: plain ints keep the
+    enumeration cheap."""
+    sums: list[tuple[int, int]] = [(0, 0)]
     for k in positions:
-        grown: list[tuple[int, tuple[_Pick, ...]]] = []
-        for n, value in enumerate(options[k]):
-            grown.extend((total + value, (*picks, (k, n))) for total, picks in sums)
+        # What the rest of this half can still take away (credit notes) keeps a sum alive.
+        limit = ceiling - (s.neg_min[k + 1] - s.neg_min[positions.stop])
+        grown: list[tuple[int, int]] = []
+        for n, value in enumerate(s.options[k]):
+            bit = 1 << (2 * k + n)
+            grown.extend([(total + value, mask | bit) for total, mask in sums
+                          if total + value <= limit])
         sums.extend(grown)
+        if len(sums) > HALF_LIMIT:
+            return None
     return sums
 
 
-def _meet_in_the_middle(s: _Search, middle: int) -> None:
-    """Every subset sum of each half, then one binary search per left sum: exact and fast
-    while each half has at most `HALF_LIMIT` subsets (about 15 items)."""
-    left = _half_sums(s.options, range(middle))
-    right = _half_sums(s.options, range(middle, len(s.options)))
+def _picks(mask: int) -> list[_Pick]:
+    picks: list[_Pick] = []
+    position = 0
+    while mask:
+        if mask & 1:
+            picks.append((position // 2, position % 2))
+        mask >>= 1
+        position += 1
+    return picks
+
+
+def _meet_in_the_middle(s: _Search, middle: int) -> bool:
+    """Every subset sum of each half that can fit, then one binary search per left sum.
+
+    Exact and fast while each half keeps at most `HALF_LIMIT` sums; returns False (nothing
+    recorded) when a half grows beyond that, and the caller searches depth-first instead.
+    """
+    upper_bound = s.target + s.tolerance
+    end = len(s.options)
+    left = _half_sums(s, range(middle), upper_bound - s.neg_min[middle])
+    if left is None:
+        return False
+    right = _half_sums(s, range(middle, end), upper_bound - s.neg_min[0] + s.neg_min[middle])
+    if right is None:
+        return False
     right.sort()
     right_sums = [total for total, _ in right]
-    upper_bound = s.target + s.tolerance
-    for total, picks in left:
+    for total, mask in left:
         low = bisect.bisect_left(right_sums, s.target - total)
         high = bisect.bisect_right(right_sums, upper_bound - total)
         for j in range(low, high):
             s.nodes += 1
             if s.nodes > s.budget:
                 s.stopped = True
-                return
-            chosen = picks + right[j][1]
-            if chosen:
-                _record(s, total + right_sums[j] - s.target, list(chosen))
+                return True
+            both = mask | right[j][1]
+            if both:
+                _record(s, total + right_sums[j] - s.target, _picks(both))
+    return True
+
+
+def _small_sets(s: _Search) -> None:
+    """Every set of one to four items (each full or discounted), by sorted pair sums."""
+    upper_bound = s.target + s.tolerance
+    elements = [(value, k, n) for k, choices in enumerate(s.options)
+                for n, value in enumerate(choices)]
+    for value, k, n in elements:
+        if s.target <= value <= upper_bound:
+            _record(s, value - s.target, [(k, n)])
+    pairs = sorted((a[0] + b[0], a[1], b[1], ((a[1], a[2]), (b[1], b[2])))
+                   for i, a in enumerate(elements) for b in elements[i + 1:] if a[1] != b[1])
+    sums = [p[0] for p in pairs]
+
+    def matching(low_value: int, high_value: int) -> range:
+        return range(bisect.bisect_left(sums, low_value), bisect.bisect_right(sums, high_value))
+
+    for total, _first, _second, picks in pairs:
+        if s.target <= total <= upper_bound:
+            _record(s, total - s.target, list(picks))
+    for value, k, n in elements:  # three items: one element and a pair of later items
+        for j in matching(s.target - value, upper_bound - value):
+            total, first, second, picks = pairs[j]
+            if k < first:
+                _record(s, value + total - s.target, [(k, n), *picks])
+    for total, _first, second, picks in pairs:  # four items: two pairs, ordered, disjoint
+        for j in matching(s.target - total, upper_bound - total):
+            other_total, third, _fourth, other = pairs[j]
+            if second < third:
+                s.nodes += 1
+                if s.nodes > s.budget:
+                    s.stopped = True
+                    return
+                _record(s, total + other_total - s.target, [*picks, *other])
 
 
 def _descend(s: _Search, k: int, total: int, chosen: list[_Pick]) -> None:

@@ -132,6 +132,25 @@ def test_search_stops_at_the_node_budget_and_says_so() -> None:
     assert not result.complete
 
 
+def test_large_pool_finds_small_exact_sets_completely() -> None:
+    amounts = [(100_000 + 7919 * i, None) for i in range(40)]
+    target = amounts[3][0] + amounts[17][0] + amounts[30][0]
+    result = find_combinations(amounts, target, 1500, node_budget=1000)
+    assert result.complete and result.difference == 0
+    assert all(sum(amounts[i][0] for i, _ in sol) == target for sol in result.solutions)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 90_000), min_size=30, max_size=40, unique=True), st.data())
+def test_large_pool_finds_a_planted_small_set(values: list[int], data: st.DataObject) -> None:
+    planted = data.draw(st.sets(st.integers(0, len(values) - 1), min_size=1, max_size=4))
+    target = sum(values[i] for i in planted)
+    result = find_combinations([(v, None) for v in values], target, 0, half_limit=0,
+                               time_ms=10_000)
+    assert result.difference == 0
+    assert all(sum(values[i] for i, _ in s) == target for s in result.solutions)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.integers(-3_000, 30_000), st.booleans()), min_size=1, max_size=12),
        st.integers(1, 100_000), st.integers(0, 300))
