@@ -82,8 +82,8 @@ def write_truth(rows: Iterable[TruthRow], path: Path) -> int:
             writer.writerow((
                 row.bank_reference, row.booking_date.isoformat(), f"{row.amount:f}", row.currency,
                 row.scenario, "|".join(row.noise), row.customer_id or "",
-                format_settled(row.settled), f"{row.discount:f}", f"{row.bank_charge:f}",
-                f"{row.short:f}", f"{row.unapplied:f}", row.expected, row.payer_name or "",
+                format_settled(row.settled), f"{row.discount:.2f}", f"{row.bank_charge:.2f}",
+                f"{row.short:.2f}", f"{row.unapplied:.2f}", row.expected, row.payer_name or "",
                 row.payer_iban or ""))
             count += 1
     return count

@@ -136,3 +136,29 @@ def test_payer_name_variants_differ_but_stay_recognisable() -> None:
             assert variant != name and len(variant) >= 10
     assert set(kinds) >= {"abbreviated", "truncated", "legal_form", "word_order",
                           "transliterated", "upper_case"}
+
+
+def test_files_do_not_depend_on_hash_seed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for hash_seed in ("1", "4242"):
+        folder = tmp_path / hash_seed
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-m", "reconciler.demo", "--out", str(folder),
+                        "--customers", "30", "--open-items", "300", "--payments", "150"],
+                       check=True, capture_output=True, env=env, timeout=120)
+        outputs.append(folder_bytes(folder))
+    assert outputs[0] == outputs[1]
+
+
+def test_every_amount_has_two_decimals(big_mix: DemoData) -> None:
+    for payment in big_mix.payments:
+        assert payment.amount.as_tuple().exponent == -2, payment
+    for row in big_mix.truth:
+        for _, applied in row.settled:
+            assert applied.as_tuple().exponent == -2, row
+        for value in (row.discount, row.bank_charge, row.short, row.unapplied):
+            assert value == 0 or value.as_tuple().exponent == -2, row
