@@ -6,9 +6,10 @@ Rules, in the order a file meets them:
   The same bytes again return status `duplicate` and change nothing at all: no row, no
   journal entry. A file that was quarantined is parsed again when it arrives again (the
   parser may have been fixed since); if it still fails it stays quarantined, unchanged.
-- **Unreadable file.** A `ParseError` (or any failure inside the parser) quarantines the
-  file: its row keeps the raw bytes, status `quarantined` and the error; a copy goes to
-  `quarantine_dir` when one is given. It never stops the next file.
+- **Unreadable file.** A `ParseError` (or any failure inside the parser, or a value the
+  database cannot hold) quarantines the file: its row keeps the raw bytes, status
+  `quarantined` and the error; a copy goes to `quarantine_dir` when one is given. It never
+  stops the next file.
 - **Same statement in another file.** A statement whose key (account, statement id,
   sequence, kind, closing date) is already stored adds nothing and is counted as duplicate;
   if its entries differ from the stored ones (count or sum) a warning says so, because a
@@ -118,6 +119,16 @@ def import_file(db: Database, data: bytes, filename: str, *, source: str | None 
             # pass its rows are visible and the file reads as (partly) duplicate.
             if attempt:
                 raise
+        except (sa_exc.StatementError, OverflowError) as exc:
+            # Parsed, but the database refuses a value (an amount beyond NUMERIC(19, 4)):
+            # the file is as unusable as an unparseable one and must not stop the others.
+            cause = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+            error = f"cannot be stored: {type(cause).__name__}: {str(cause)[:300]}"
+            with db.transaction() as session:
+                existing = session.scalars(
+                    select(BankFileRow).where(BankFileRow.sha256 == sha)).one_or_none()
+                return _quarantine(session, existing, data, filename, sha, source, actor,
+                                   error, quarantine_dir)
     raise AssertionError("unreachable")
 
 

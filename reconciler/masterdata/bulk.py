@@ -9,7 +9,9 @@ or dictionaries, whichever the driver's parameter style wants.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -34,10 +36,26 @@ class BulkStatement:
     def execute(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        pairs = list(zip(self.names, self.processors, strict=True))
+        # Column-wise: one C-level pass picks the values, each type converts its whole column
+        # (dates and timestamps repeat a lot, so they are converted once per distinct value).
+        pick = itemgetter(*self.names)
+        picked = [pick(row) for row in rows] if len(self.names) > 1 else [
+            (pick(row),) for row in rows]
+        columns: list[Sequence[Any]] = list(zip(*picked, strict=True))
+        for index, processor in enumerate(self.processors):
+            if processor is not None:
+                columns[index] = _convert(processor, columns[index])
         if self.positional:
-            params: list[Any] = [
-                tuple(p(row[n]) if p else row[n] for n, p in pairs) for row in rows]
+            params: list[Any] = list(zip(*columns, strict=True))
         else:
-            params = [{n: p(row[n]) if p else row[n] for n, p in pairs} for row in rows]
+            params = [dict(zip(self.names, values, strict=True))
+                      for values in zip(*columns, strict=True)]
         self.conn.exec_driver_sql(self.sql, params)
+
+
+def _convert(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    first = values[0]
+    if isinstance(first, (dt.date, str)) or first is None:
+        memo: dict[Any, Any] = {}
+        return [memo[v] if v in memo else memo.setdefault(v, processor(v)) for v in values]
+    return list(map(processor, values))

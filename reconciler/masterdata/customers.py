@@ -104,7 +104,10 @@ def _read_customer(reader: RowReader, line: int, values: list[str], problems: li
     name = text("name")
     if not name:
         problem("name", name, "required")
-    row: dict[str, Any] = {"name": name[:200], "normalized_name": normalize_name(name)[:200]}
+    row: dict[str, Any] = {"name": name, "normalized_name": normalize_name(name)[:200]}
+    for column, limit in (("name", 200), ("email", 200)):
+        if len(text(column)) > limit:
+            problem(column, text(column), f"longer than {limit} characters")
     for column, limit in (("parent_customer_id", 64), ("segment", 40), ("language", 5)):
         value = text(column)
         if len(value) > limit:

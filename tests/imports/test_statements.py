@@ -196,3 +196,13 @@ def test_same_key_with_other_entries_is_a_warning(db: Database) -> None:
     assert (result.statements_duplicate, result.transactions_new) == (1, 0)
     (conflict,) = [d for d in result.diagnostics if d.code == "statement-conflict"]
     assert "NOT added" in conflict.message and "479.99" in conflict.message
+
+
+def test_amount_the_database_cannot_hold_quarantines_the_file(db: Database) -> None:
+    data = _load("camt053_day1.xml").replace(b">2368.50<", b">99999999999999999.00<")
+    result = _import(db, "huge.xml", data)
+    assert result.status == "quarantined" and "cannot be stored" in result.message
+    assert count(db, TransactionRow) == 0 and count(db, StatementRow) == 0
+    assert [e.action for e in journal_rows(db)] == ["bank_file.quarantined"]
+    assert _import(db, "camt053_day1.xml").status == "imported"
+    assert_journal_verifies(db)
