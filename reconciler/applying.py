@@ -295,6 +295,22 @@ def _apply(session: Session, transaction_id: int, customer_id: str | None,
            settings: MatchingSettings,
            expected_open: Mapping[ItemKey, Decimal] | None = None,
            accepted_proposal_id: int | None = None, claimed: _Line | None = None) -> int:
+    session.flush()
+    with session.no_autoflush:  # plain statements below: no unit of work to flush each time
+        return _apply_unflushed(
+            session, transaction_id, customer_id, allocations, adjustments, status=status,
+            actor=actor, matcher=matcher, confidence=confidence, explanation=explanation,
+            proposed_by=proposed_by, approver=approver, settings=settings,
+            expected_open=expected_open, accepted_proposal_id=accepted_proposal_id,
+            claimed=claimed)
+
+
+def _apply_unflushed(session: Session, transaction_id: int, customer_id: str | None,
+                     allocations: Sequence[Allocation], adjustments: Sequence[Adjustment], *,
+                     status: str, actor: str, matcher: str | None, confidence: float | None,
+                     explanation: str, proposed_by: str | None, approver: bool,
+                     settings: MatchingSettings, expected_open: Mapping[ItemKey, Decimal] | None,
+                     accepted_proposal_id: int | None, claimed: _Line | None) -> int:
     line = claimed or _read_line(session, transaction_id)
     if line is None:
         raise NotFoundError(f"transaction {transaction_id} does not exist")

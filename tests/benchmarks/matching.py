@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from reconciler.db.bank import BankFileRow, StatementRow, TransactionRow
+from reconciler.db.bank import TransactionRow
 from reconciler.db.session import Database, init_database
 from reconciler.demo import (
     DemoConfig,
@@ -45,6 +45,7 @@ from reconciler.demo import (
 from reconciler.engine import run_matching
 from reconciler.export import MatchRow, export_matches, iter_match_rows
 from reconciler.settings import Settings
+from tests.engine.builders import insert_payments
 
 ALL = "ALL receivables"
 
@@ -104,38 +105,8 @@ def _import_bank_files(db: Database, folder: Path) -> str:
         return "camt.053 files"
     with (folder / "payments.pickle").open("rb") as handle:
         payments: list[GeneratedPayment] = pickle.load(handle)
-    _insert_payments(db, payments)
+    insert_payments(db, payments)
     return "direct insert"
-
-
-def _insert_payments(db: Database, payments: list[GeneratedPayment]) -> None:
-    with db.transaction() as session:
-        file = BankFileRow(sha256="b" * 64, filename="benchmark", source=None, format="camt.053",
-                           size=0, content=b"", status="imported")
-        session.add(file)
-        session.flush()
-        statements: dict[object, int] = {}
-        for day in sorted({p.booking_date for p in payments}):
-            row = StatementRow(file_id=file.id, kind="statement", account="DEMO",
-                               currency="EUR", statement_id=f"{day:%Y%m%d}", sequence="1",
-                               opening_balance=None, closing_balance=None, opening_date=day,
-                               closing_date=day)
-            session.add(row)
-            session.flush()
-            statements[day] = row.id
-        rows = [{
-            "statement_id": statements[p.booking_date], "position": n, "account": "DEMO",
-            "amount": p.amount, "currency": p.currency, "booking_date": p.booking_date,
-            "value_date": p.value_date, "bank_reference": p.bank_reference,
-            "end_to_end_id": p.end_to_end_id, "entry_reference": p.entry_id,
-            "counterparty_name": p.counterparty_name, "counterparty_iban": p.counterparty_iban,
-            "counterparty_bic": p.counterparty_bic, "creditor_reference": p.creditor_reference,
-            "remittance_text": p.remittance_text,
-            "bank_transaction_code": p.bank_transaction_code, "entry_status": "booked",
-            "charges_amount": p.charges, "is_reversal": False, "details": {},
-            "state": "unreconciled"} for n, p in enumerate(payments)]
-        for start in range(0, len(rows), 5000):
-            session.execute(insert(TransactionRow), rows[start:start + 5000])
 
 
 def _rows_by_reference(db: Database) -> dict[str, list[MatchRow]]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from reconciler.db.bank import BankFileRow, StatementRow, TransactionRow
 from reconciler.db.ledger import CustomerIbanRow, CustomerRow, OpenItemRow
+from reconciler.db.session import Database
+from reconciler.demo import GeneratedPayment
 from reconciler.money import money
 
 TODAY = dt.date(2026, 11, 20)
@@ -96,3 +99,34 @@ def add_proposal(session: Session, transaction_id: int, allocations: list[tuple[
     transaction.state = "suggested"
     session.flush()
     return row.id
+
+
+def insert_payments(db: Database, payments: Sequence[GeneratedPayment]) -> None:
+    """Generated demo transactions straight into the tables (one statement per day)."""
+    with db.transaction() as session:
+        file = BankFileRow(sha256="b" * 64, filename="benchmark", source=None, format="camt.053",
+                           size=0, content=b"", status="imported")
+        session.add(file)
+        session.flush()
+        statements: dict[object, int] = {}
+        for day in sorted({p.booking_date for p in payments}):
+            row = StatementRow(file_id=file.id, kind="statement", account="DEMO",
+                               currency="EUR", statement_id=f"{day:%Y%m%d}", sequence="1",
+                               opening_balance=None, closing_balance=None, opening_date=day,
+                               closing_date=day)
+            session.add(row)
+            session.flush()
+            statements[day] = row.id
+        rows = [{
+            "statement_id": statements[p.booking_date], "position": n, "account": "DEMO",
+            "amount": p.amount, "currency": p.currency, "booking_date": p.booking_date,
+            "value_date": p.value_date, "bank_reference": p.bank_reference,
+            "end_to_end_id": p.end_to_end_id, "entry_reference": p.entry_id,
+            "counterparty_name": p.counterparty_name, "counterparty_iban": p.counterparty_iban,
+            "counterparty_bic": p.counterparty_bic, "creditor_reference": p.creditor_reference,
+            "remittance_text": p.remittance_text,
+            "bank_transaction_code": p.bank_transaction_code, "entry_status": "booked",
+            "charges_amount": p.charges, "is_reversal": False, "details": {},
+            "state": "unreconciled"} for n, p in enumerate(payments)]
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(TransactionRow), rows[start:start + 5000])
