@@ -52,12 +52,16 @@ class DemoConfig:
 
 @dataclass
 class DemoData:
-    config: DemoConfig
     customers: list[Customer]
     open_items: list[OpenItem]
-    payments: list[GeneratedPayment]
-    truth: list[TruthRow]
+    payments: list[GeneratedPayment]  # in bank-file order: by day, batch members together
+    truth: list[TruthRow]  # one row per payment, same order
+    config: DemoConfig = field(default_factory=DemoConfig)
     business_days: list[dt.date] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.business_days:
+            self.business_days = business_days(self.config.start, self.config.days)
 
 
 def business_days(start: dt.date, days: int) -> list[dt.date]:
@@ -92,7 +96,7 @@ def _generate(config: DemoConfig) -> DemoData:
                    start=config.start, days=config.days, rng=rng)
     drafts = _draw(ledger, days, config, rng)
     payments, truth = _finish(drafts, rng)
-    return DemoData(config, ledger.customers, ledger.items, payments, truth, days)
+    return DemoData(ledger.customers, ledger.items, payments, truth, config, days)
 
 
 def _draw(ledger: Ledger, days: list[dt.date], config: DemoConfig,
