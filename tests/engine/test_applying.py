@@ -231,3 +231,19 @@ def test_disputed_and_foreign_currency_items_are_refused(db: Database) -> None:
         apply_manual(s, tx, [alloc("INV-D", "10.00")], actor="user:alice")
     with pytest.raises(InputError, match="USD"), db.transaction() as s:
         apply_manual(s, tx, [alloc("INV-USD", "10.00")], actor="user:alice")
+
+
+def test_claim_skips_lines_decided_or_held_by_another_worker(db: Database) -> None:
+    from reconciler.applying import claim_transaction
+
+    tx = setup(db, "100.00", ("INV-1", "100.00"))
+    if db.is_postgres:
+        # Another worker holds the line: SKIP LOCKED passes over it instead of waiting.
+        with db.transaction() as holder:
+            assert claim_transaction(holder, tx) is not None
+            with db.transaction() as other:
+                assert claim_transaction(other, tx) is None
+    with db.transaction() as s:
+        apply_manual(s, tx, [alloc("INV-1", "100.00")], actor="user:alice")
+    with db.transaction() as s:  # decided meanwhile: nothing left to claim
+        assert claim_transaction(s, tx) is None
