@@ -132,6 +132,7 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
         diagnostics.extend(found)
         candidates[payment.id] = _validated(payment, proposals, view, snapshot, diagnostics)
         progress.advance()
+    progress.close()
     phases.done("match")
     resolutions = resolve(candidates, _OpenAmounts(view))
     lines = [_decided(payment, resolutions[payment.id], settings) for payment in snapshot.payments]
@@ -140,9 +141,10 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
     skipped = 0
     if not dry_run:
         run_id = _start_run(db)
-        skipped = _write(db, settings, registry, lines, run_id, view)
+        writing = Progress("writing", len(lines), stream=progress.stream, unit="lines")
+        skipped = _write(db, settings, registry, lines, run_id, view, writing)
+        writing.close()
         phases.done("write")
-    progress.close()
     outcomes = tuple(_outcome(line) for line in lines)
     summary = MatchSummary(
         lines=len(lines), auto=sum(o.decision is Decision.AUTO for o in outcomes),
@@ -323,7 +325,7 @@ def _actor(registry: Any, matcher: str) -> str:
 
 
 def _write(db: Database, settings: Settings, registry: Any, lines: Sequence[_Line],
-           run_id: int, view: CandidateView) -> int:
+           run_id: int, view: CandidateView, progress: Progress) -> int:
     skipped = 0
     to_review: list[_Line] = []
     for line in lines:
@@ -335,6 +337,7 @@ def _write(db: Database, settings: Settings, registry: Any, lines: Sequence[_Lin
                 to_review.append(line)
         else:
             to_review.append(line)
+        progress.advance()
         if len(to_review) >= WRITE_BATCH:
             skipped += _store_for_review(db, to_review, run_id)
             to_review = []
