@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
@@ -139,6 +139,10 @@ def _pull_one(db: Database, source: BankSource, file: RemoteFile, importer: Impo
             return None  # taken before; kept in the table because the bank has no archive
         pending_ack = row is not None and row.state == "imported"
         if row is None:
+            # Earlier sightings of a file that has grown since are of no use any more.
+            session.execute(delete(SourceFileRow).where(
+                SourceFileRow.source == source.name, SourceFileRow.name == name,
+                SourceFileRow.state == "seen"))
             row = SourceFileRow(source=source.name, name=name, size=file.size, mtime=file.mtime,
                                 state="seen", first_seen_at=now)
             session.add(row)

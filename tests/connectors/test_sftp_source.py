@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from connectors.errors import HostKeyError, UnsafeNameError
+from connectors.errors import ConnectorError, HostKeyError, UnsafeNameError
 from connectors.sources.base import RemoteFile, safe_name
 from connectors.sources.sftp import SftpSource
 from reconciler.db.bank import BankFileRow
@@ -106,6 +106,8 @@ def test_file_being_written_is_skipped_then_taken(db: Database, sshd: SshServer,
     assert [(f.name, f.outcome) for f in during.files] == [("w.xml", "waiting")]
     assert [(f.name, f.outcome) for f in after.files] == [("w.xml", "imported")]
     assert bank_file_count(db) == 1
+    with db.session() as session:  # the sighting of the half-written file is gone
+        assert [r.state for r in session.scalars(select(SourceFileRow))] == ["acknowledged"]
 
 
 def test_unchanged_file_is_taken_once_stable_seconds_passed_since_first_seen(
@@ -233,3 +235,13 @@ def test_remote_names_never_trusted_as_paths(name: str) -> None:
 
 def test_plain_names_pass() -> None:
     assert safe_name("camt053_2026-11-20.xml") == "camt053_2026-11-20.xml"
+
+
+def test_unreachable_server_is_retried_then_given_up(tmp_path: Path, sshd: SshServer) -> None:
+    from tests.connectors.conftest import free_port
+
+    source = make_source(sshd, tmp_path, port=free_port(), retries=2)  # nobody listens there
+    started = time.monotonic()
+    with pytest.raises(ConnectorError, match="gave up after 3 attempts"):
+        source.list_files()
+    assert time.monotonic() - started >= 0.05 + 0.1  # waited 0.05 s, then 0.1 s
