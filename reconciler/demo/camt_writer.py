@@ -96,7 +96,9 @@ def entry_xml(entry: Entry) -> str:
               f"<AcctSvcrRef>{entry.reference}</AcctSvcrRef>",
               _code(first.bank_transaction_code), "<NtryDtls>"]
     if entry.entry_id:
-        parts.append(f"<Btch><NbOfTxs>{len(entry.transactions)}</NbOfTxs>"
+        # A debit batch is our own payment run: the bank echoes its payment-information id.
+        run = f"<PmtInfId>{entry.entry_id}</PmtInfId>" if amount < 0 else ""
+        parts.append(f"<Btch>{run}<NbOfTxs>{len(entry.transactions)}</NbOfTxs>"
                      f'<TtlAmt Ccy="{first.currency}">{abs(amount):.2f}</TtlAmt>'
                      f"{_side(amount)}</Btch>")
     parts += [_transaction(p) for p in entry.transactions]

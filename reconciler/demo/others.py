@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 
 from reconciler.demo.identifiers import make_account
 from reconciler.demo.ledger import cents
@@ -77,9 +78,13 @@ class OtherTransactions:
 
     def _build_supplier_payment(self) -> Draft:
         name, iban, bic = self.rng.choice(self.suppliers)
-        return self._other(Scenario.SUPPLIER_PAYMENT, -self.rng.randint(5000, 4000000), name,
-                           iban, bic, f"Rechnung {self.rng.randint(10000, 999999)} "
-                           f"Kd {self.rng.randint(1000, 99999)}", OUTGOING_TRANSFER)
+        draft = self._other(Scenario.SUPPLIER_PAYMENT, -self.rng.randint(5000, 4000000), name,
+                            iban, bic, f"Rechnung {self.rng.randint(10000, 999999)} "
+                            f"Kd {self.rng.randint(1000, 99999)}", OUTGOING_TRANSFER)
+        # Our own payment run sets the end-to-end id, as the ERP's payment program does.
+        draft.payment = replace(draft.payment,
+                                end_to_end_id=f"ZL{self.rng.randrange(10**10):010d}")
+        return draft
 
     def _build_bank_fee(self) -> Draft:
         return self._other(Scenario.BANK_FEE, -self.rng.randint(250, 8500), None, None, None,
