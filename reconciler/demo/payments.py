@@ -51,7 +51,6 @@ class PaymentFactory(OtherTransactions):
         self.twin_pool = list(ledger.twins)
         self.subsidiaries = [c for c in ledger.customers if c.parent_customer_id]
         self.suppliers = [self._make_supplier(n) for n in range(40)]
-        self.drafts: list[Draft] = []
 
     # -- drawing items -------------------------------------------------------------------
 

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from reconciler.money import ZERO
 
-# What a careful reconciler should end up doing with the transaction.
+# The outcome a careful reconciler should reach (a hint for benchmarks, not a rule):
+#   auto            the evidence is unambiguous (our reference and the amount, a discount inside
+#                   its terms, charges inside tolerance): applying without a person is right;
+#   review          the settled items in the row are right, but a person should confirm them
+#                   (no or a mistyped reference, a short or partial payment, an overpayment, a
+#                   duplicate, another payer): a suggestion is the right result;
+#   not_receivable  the transaction must not be applied to any open item.
 EXPECTED = ("auto", "review", "not_receivable")
 
 TRUTH_HEADER = (
