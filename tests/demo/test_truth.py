@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from reconciler.demo import DemoData, DemoFiles, Scenario, TruthRow, read_truth
+from reconciler.demo.truth import EXPECTED
 from reconciler.domain import Customer, OpenItem
 
 ZERO = Decimal(0)
@@ -19,6 +20,7 @@ def _rows(data: DemoData, scenario: Scenario) -> list[TruthRow]:
 def test_cash_identity_holds_for_every_row(big_mix: DemoData) -> None:
     for row in big_mix.truth:
         assert row.balances(), row
+        assert row.expected in EXPECTED
         if row.is_receivable:
             assert row.applied + row.bank_charge + row.unapplied == row.amount
             assert row.customer_id
