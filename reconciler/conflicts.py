@@ -19,11 +19,14 @@ from decimal import Decimal
 
 import networkx as nx
 
-from reconciler.domain import ItemKey, Proposal
+from reconciler.domain import Adjustment, AdjustmentKind, ItemKey, Proposal
 from reconciler.money import ZERO, format_amount
 
 # Two confidences closer than this cannot tell which payment an item belongs to.
 TIE_MARGIN = 0.02
+# A line whose items all went to another payment: keeping its cash on account is a suggestion.
+ON_ACCOUNT_CONFIDENCE = 0.5
+ENGINE = "engine"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,22 @@ def resolve(candidates: Mapping[int, Sequence[Proposal]],
     for component in nx.connected_components(graph):
         result.update(_settle_component(component, candidates, open_amounts))
     return result
+
+
+def _on_account(lost: Sequence[tuple[Proposal, str]]) -> list[tuple[Proposal, str]]:
+    best = lost[0][0] if lost else None
+    if best is None or best.customer_id is None:
+        return []
+    amount = best.allocated + best.adjusted  # the payment amount (the proposal balances)
+    proposal = Proposal(
+        payment_id=best.payment_id, matcher=ENGINE, customer_id=best.customer_id,
+        allocations=(), adjustments=(Adjustment(AdjustmentKind.UNAPPLIED, amount,
+                                                "possible duplicate payment"),),
+        confidence=min(ON_ACCOUNT_CONFIDENCE, best.confidence),
+        explanation=f"the items this payment names are settled by another payment; keep "
+                    f"{format_amount(amount)} on {best.customer_id}'s account (possibly paid "
+                    "twice) until someone decides")
+    return [(proposal, "")]
 
 
 def _best_confidence(proposals: Sequence[Proposal]) -> float:
@@ -117,9 +136,13 @@ def _settle_component(component: set[int], candidates: Mapping[int, Sequence[Pro
             notes.append("")
         fell_back = bool(lost) and lost[0][0] is candidates[payment_id][0]
         if not kept:
-            # Nothing fits any more: show the lost proposals to a person, with why.
-            outcome[payment_id] = ([p for p, _ in lost], [n for _, n in lost], True,
-                                   "every proposal competes with a more certain payment")
+            # Nothing fits any more: most often the same invoice paid twice. Suggest keeping
+            # the cash on the payer's account, then the lost proposals with why they lost.
+            on_account = _on_account(lost)
+            outcome[payment_id] = (
+                [p for p, _ in on_account] + [p for p, _ in lost],
+                [n for _, n in on_account] + [n for _, n in lost], True,
+                "every proposal competes with a more certain payment")
         elif fell_back:
             outcome[payment_id] = (kept + [p for p, _ in lost], notes + [n for _, n in lost],
                                    True, "its best proposal lost its items to another payment")

@@ -7,10 +7,8 @@ million open items, and ORM objects for each would cost minutes and gigabytes.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,10 +24,10 @@ from reconciler.domain import (
     ItemStatus,
     OpenItem,
     Payment,
-    PaymentTerms,
     Severity,
 )
 from reconciler.learning import active_links
+from reconciler.mapping import terms_from_code
 from reconciler.money import ZERO
 
 # Lines the engine decides: new ones, ones waiting for review (re-evaluated with what the
@@ -38,8 +36,6 @@ MATCHABLE_STATES = ("unreconciled", "suggested", "unmatched")
 # Settled items stay known for this long: a payment quoting one must not be applied elsewhere.
 CLOSED_ITEMS_DAYS = 400
 CHUNK = 20_000
-
-_TERMS = re.compile(r"^(?:(?P<rate>\d+(?:\.\d+)?)/(?P<days>\d+))?NET(?P<net>\d+)$")
 
 
 @dataclass(slots=True)
@@ -65,17 +61,6 @@ def load_snapshot(session: Session) -> Snapshot:
     return snapshot
 
 
-def parse_terms(code: str | None) -> PaymentTerms | None:
-    """'2/10NET30' -> 2 % within 10 days, net 30; None when absent or unreadable."""
-    if not code:
-        return None
-    found = _TERMS.match(code.strip().upper().replace(" ", ""))
-    if found is None:
-        return None
-    rate = Decimal(found["rate"]) / 100 if found["rate"] else ZERO
-    return PaymentTerms(int(found["net"]), rate, int(found["days"] or 0))
-
-
 def _customers(session: Session) -> list[Customer]:
     ibans: dict[int, list[str]] = defaultdict(list)
     for customer_pk, iban in session.execute(
@@ -87,7 +72,7 @@ def _customers(session: Session) -> list[Customer]:
         c.payment_terms, c.email, c.credit_limit, c.currency, c.language).order_by(c.id))
     return [Customer(customer_id=r.customer_id, name=r.name, ibans=tuple(sorted(ibans[r.id])),
                      parent_customer_id=r.parent_customer_id, segment=r.segment,
-                     country=r.country, payment_terms=parse_terms(r.payment_terms),
+                     country=r.country, payment_terms=terms_from_code(r.payment_terms),
                      email=r.email, credit_limit=r.credit_limit, currency=r.currency,
                      language=r.language) for r in rows]
 
