@@ -250,3 +250,17 @@ def test_concurrent_runs_never_apply_a_payment_twice(db: Database) -> None:
         assert len(per_tx) == 12 and all(n == 1 for _, n in per_tx)
         assert all(i.open_amount == 0 for i in s.scalars(select(OpenItemRow)))
         assert journal.verify(s).ok
+
+
+def test_disputed_items_are_kept_out_of_matching(db: Database) -> None:
+    with db.transaction() as s:
+        add_customer(s, "C1", "Acme Maschinenbau GmbH", (ACME_IBAN,))
+        add_item(s, "INV-2026-10001", "C1", "1190.00", status="disputed")
+        tx = add_payment(s, "1190.00", name="Acme", iban=ACME_IBAN,
+                         text="Rechnung INV-2026-10001")
+    summary = run_matching(db, settings(db))
+    assert summary.auto == 0
+    assert all("INV-2026-10001" not in item for o in summary.outcomes for item in o.items)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ApplicationRow)) == 0
+    assert tx_state(db, tx) in ("suggested", "unmatched")
