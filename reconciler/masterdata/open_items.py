@@ -140,13 +140,14 @@ class _Run:
         self.seen: dict[Key, int] = {}
         self.entities: set[str] = set()
         self.inserts: list[dict[str, Any]] = []
-        self.updates: list[dict[str, Any]] = []
+        # Updates grouped by the fields they change: an UPDATE that sets only those fields
+        # leaves the other indexes of open_items alone (SQLite rewrites the index entries of
+        # every column named in SET, changed or not).
+        self.updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        self._update_statements: dict[tuple[str, ...], BulkStatement] = {}
         self.columns: dict[str, int | None] = {}
         stored = ("entity", "document_number", *_FIELDS, "updated_at")
         self._insert = BulkStatement(conn, insert(_ITEMS), stored)
-        self._update = BulkStatement(
-            conn, update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id"))
-            .values({f: bindparam(f) for f in (*_FIELDS, "updated_at")}), ())
 
     # --- one row ---------------------------------------------------------------------
 
@@ -215,9 +216,16 @@ class _Run:
             self.tally.closed.append(label)
         else:
             self.tally.updated.append(label)
-        self.updates.append({**item, "b_id": known[0], "updated_at": self.now})
-        if len(self.updates) >= _BATCH:
-            self._write_updates()
+        changed = tuple(f for f, new, old in zip(_FIELDS, wanted, stored, strict=True)
+                        if new != old)
+        self._queue_update(changed, {f: item[f] for f in changed}, known[0])
+
+    def _queue_update(self, changed: tuple[str, ...], values: dict[str, Any],
+                      item_id: int) -> None:
+        batch = self.updates.setdefault(changed, [])
+        batch.append({**values, "b_id": item_id, "updated_at": self.now})
+        if len(batch) >= _BATCH:
+            self._write_updates(changed)
 
     # --- writing -----------------------------------------------------------------------
 
@@ -225,28 +233,30 @@ class _Run:
         self._insert.execute(self.inserts)
         self.inserts = []
 
-    def _write_updates(self) -> None:
-        self._update.execute(self.updates)
-        self.updates = []
+    def _write_updates(self, changed: tuple[str, ...]) -> None:
+        statement = self._update_statements.get(changed)
+        if statement is None:
+            statement = self._update_statements[changed] = BulkStatement(
+                self.conn, update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id"))
+                .values({f: bindparam(f) for f in (*changed, "updated_at")}), ())
+        statement.execute(self.updates.pop(changed))
 
     def flush(self) -> None:
         if self.inserts:
             self._write_inserts()
-        if self.updates:
-            self._write_updates()
+        for changed in list(self.updates):
+            self._write_updates(changed)
 
     def close_missing(self) -> None:
         """Full export: an open item of a named entity that the ERP no longer lists is settled."""
-        closing: list[dict[str, Any]] = []
+        changed = ("erp_open_amount", "open_amount", "status")
         for key, known in self.existing.items():
             if key in self.seen or key[0] not in self.entities or known[1 + _STATUS] == "closed":
                 continue
-            stored = dict(zip(_FIELDS, known[1:], strict=True))
-            stored.update(erp_open_amount=ZERO, open_amount=ZERO, status="closed")
-            closing.append({**stored, "b_id": known[0], "updated_at": self.now})
+            self._queue_update(changed, {"erp_open_amount": ZERO, "open_amount": ZERO,
+                                         "status": "closed"}, known[0])
             self.tally.closed.append(f"{key[0]}/{key[1]}")
-        for start in range(0, len(closing), _BATCH):
-            self._update.execute(closing[start:start + _BATCH])
+        self.flush()
 
     def report_unknown_customers(self) -> None:
         if not self.unknown_customers:

@@ -136,3 +136,29 @@ def test_unknown_parent_is_a_warning(db: Database, tmp_path: Path) -> None:
     summary = import_customers(db, path)
     assert summary.inserted == 1
     assert any("C999" in w for w in summary.warnings)
+
+
+def test_utf16_is_named(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes((HEADER + "C1,One AG,,,,DE,NET30\n").encode("utf-16"))
+    with pytest.raises(ImportRejectedError) as caught:
+        import_customers(db, path)
+    assert "UTF-16" in caught.value.problems[0]
+    assert count(db, CustomerRow) == 0
+
+
+def test_file_object_and_quoted_fields(db: Database) -> None:
+    import io
+
+    text = (HEADER + '"C1","Smith, Jones & Partners Ltd",,,,GB,NET30\n'
+            '"C2","Line\nbreak AG",,,,DE,NET30\n'
+            "C3,,,,,DE,NET30\n")
+    with pytest.raises(ImportRejectedError) as caught:
+        import_customers(db, io.BytesIO(text.encode()), filename="upload.csv")
+    # The quoted line break makes the bad row start on physical line 5.
+    assert caught.value.problems == [
+        "upload.csv line 5, column name: required (value '')"]
+    summary = import_customers(db, io.BytesIO(text.replace("C3,,", "C3,Three,").encode()),
+                               filename="upload.csv")
+    assert summary.inserted == 3
+    assert customer_from_row(_customer(db, "C1")).name == "Smith, Jones & Partners Ltd"
