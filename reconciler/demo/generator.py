@@ -79,12 +79,12 @@ def generate(config: DemoConfig) -> DemoData:
         raise ValueError(f"entity must be a plain code, not {config.entity!r}")
     # Millions of small immutable records and no reference cycles among them: the cyclic
     # garbage collector would only rescan them again and again.
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         return _generate(config)
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 
