@@ -26,6 +26,12 @@ _PARTIAL = {"de": "Teilzahlung", "fr": "Acompte", "nl": "Deelbetaling", "it": "A
             "es": "Pago parcial", "en": "Part payment"}
 _DISCOUNT = {"de": "abzgl. {p}% Skonto", "fr": "escompte {p}%", "nl": "{p}% korting",
              "it": "sconto {p}%", "es": "dto. pronto pago {p}%", "en": "less {p}% discount"}
+# Scenarios where the payer has our document number at hand and may also use it as the
+# end-to-end id; elsewhere the id must not leak the reference the remittance lacks.
+_REFERENCE_KNOWN = frozenset({
+    Scenario.RF_EXACT, Scenario.DOCUMENT_IN_TEXT, Scenario.CASH_DISCOUNT,
+    Scenario.LATE_DISCOUNT, Scenario.BANK_CHARGES, Scenario.OVERPAYMENT,
+    Scenario.PARTIAL_PAYMENT})
 _FOR = {"de": "für", "fr": "pour", "nl": "voor", "it": "per", "es": "por", "en": "on behalf of"}
 
 
@@ -147,7 +153,8 @@ class PaymentFactory(OtherTransactions):
             bank_reference="", booking_date=day, value_date=day, amount=amount,
             currency=self.currency, scenario=scenario.value, counterparty_name=name,
             counterparty_iban=iban, counterparty_bic=bic,
-            end_to_end_id=self._end_to_end(numbers), creditor_reference=creditor_reference,
+            end_to_end_id=self._end_to_end(numbers if scenario in _REFERENCE_KNOWN else []),
+            creditor_reference=creditor_reference,
             remittance_text=text.clip(remittance) if remittance else None,
             bank_transaction_code=CREDIT_TRANSFER, customer_id=owner,
             instructed_amount=amount - charges if charges else None,

@@ -106,3 +106,15 @@ def test_amount_collisions_tempt_with_another_customers_item(big_mix: DemoData) 
 def test_truth_csv_round_trips(demo_files: DemoFiles, demo_data: DemoData,
                                tmp_path: Path) -> None:
     assert read_truth(demo_files.truth) == demo_data.truth
+
+
+def test_no_hidden_reference_where_the_payer_gave_none(big_mix: DemoData) -> None:
+    payments = {p.bank_reference: p for p in big_mix.payments}
+    blind = {Scenario.NO_REFERENCE, Scenario.MISTYPED_REFERENCE, Scenario.AMOUNT_COLLISION}
+    for row in big_mix.truth:
+        if row.scenario not in blind:
+            continue
+        payment = payments[row.bank_reference]
+        carried = f"{payment.end_to_end_id} {payment.remittance_text} {payment.creditor_reference}"
+        for number, _ in row.settled:
+            assert number not in carried and number.replace("-", "") not in carried
