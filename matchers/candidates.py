@@ -153,33 +153,38 @@ class CandidateView:
         self.name_is_alias = tuple(is_alias)
 
     def _index_items(self, items: Iterable[OpenItem], closed_items: Iterable[OpenItem]) -> None:
+        # The hot loop of a run over a million items: plain tuples as keys, the common case
+        # of a unique index key first, no helper calls where a dict method does.
         every: list[OpenItem] = []
         is_open = bytearray()
         by_document: dict[str, _Positions] = {}
         by_digits: dict[str, _Positions] = {}
         by_reference: dict[str, _Positions] = {}
         by_customer: dict[str, list[int]] = {}
-        by_amount: dict[Decimal, _Positions] = {}
-        positions: dict[ItemKey, int] = {}
+        by_amount: dict[Decimal, list[int]] = {}  # amounts repeat (subscriptions): lists
+        positions: dict[tuple[str, str], int] = {}
+        open_status = ItemStatus.OPEN
         for source_is_open, source in ((True, items), (False, closed_items)):
             for item in source:
-                key = item.key
-                if key in positions:
-                    continue  # an item listed as open wins over a stale closed copy
+                key = (item.entity, item.document_number)
                 position = len(every)
+                if positions.setdefault(key, position) != position:
+                    continue  # an item listed as open wins over a stale closed copy
                 every.append(item)
-                positions[key] = position
-                matchable = source_is_open and is_matchable(item)
+                matchable = (source_is_open and item.status is open_status
+                             and item.open_amount != ZERO)
                 is_open.append(matchable)
                 full, digits = document_keys(item.document_number)
-                _put(by_document, full, position)
+                if by_document.setdefault(full, position) != position:
+                    _put(by_document, full, position)
                 for digit_key in digits:
-                    _put(by_digits, digit_key, position)
+                    if by_digits.setdefault(digit_key, position) != position:
+                        _put(by_digits, digit_key, position)
                 if item.payment_reference:
                     _put(by_reference, compact(item.payment_reference), position)
                 if matchable:
                     by_customer.setdefault(item.customer_id, []).append(position)
-                    _put(by_amount, item.open_amount, position)
+                    by_amount.setdefault(item.open_amount, []).append(position)
         self._items = tuple(every)
         self._open = is_open
         self._positions = positions
@@ -187,7 +192,7 @@ class CandidateView:
         self._by_digits = by_digits
         self._by_reference = by_reference
         self._by_customer = {k: tuple(v) for k, v in by_customer.items()}
-        self._by_amount = by_amount
+        self._by_amount = {k: v[0] if len(v) == 1 else tuple(v) for k, v in by_amount.items()}
 
     # --- items ------------------------------------------------------------------------------
 
@@ -195,17 +200,17 @@ class CandidateView:
         return len(self._items)
 
     def item(self, key: ItemKey) -> OpenItem | None:
-        position = self._positions.get(key)
+        position = self._positions.get((key.entity, key.document_number))
         if position is None or not self._open[position]:
             return None
         return self._items[position]
 
     def known_item(self, key: ItemKey) -> OpenItem | None:
-        position = self._positions.get(key)
+        position = self._positions.get((key.entity, key.document_number))
         return None if position is None else self._items[position]
 
     def is_open(self, key: ItemKey) -> bool:
-        position = self._positions.get(key)
+        position = self._positions.get((key.entity, key.document_number))
         return position is not None and bool(self._open[position])
 
     def _resolve(self, found: _Positions | None) -> tuple[OpenItem, ...]:

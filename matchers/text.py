@@ -20,13 +20,14 @@ MIN_DIGITS = 4  # a digits-only key shorter than this collides with everything
 
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 _DIGIT_RUN = re.compile(r"[0-9]+")
+_LETTER = re.compile(r"[^\W\d_]")
 _SEPARATORS = " -/._:\t\r\n#"
-_DROP_SEPARATORS = str.maketrans("", "", _SEPARATORS)
 
 
 def compact(text: str) -> str:
     """Upper case, letters and digits only: `inv-2026/00123` -> `INV202600123`."""
-    fast = text.upper().translate(_DROP_SEPARATORS)
+    # Chained replaces beat a regex or str.translate for the usual `INV-2026-00123`.
+    fast = text.upper().replace("-", "").replace(" ", "").replace("/", "").replace(".", "")
     if fast.isascii() and fast.isalnum():
         return fast
     return _NON_ALNUM.sub("", fold_accents(text).upper())
@@ -39,18 +40,16 @@ def digit_keys(text: str) -> tuple[str, ...]:
     each digit group without its own leading zeros. Empty when fewer than `MIN_DIGITS`
     significant digits, or when letters sit between the digits (`AB12CD34` is not a number).
     """
-    groups = _DIGIT_RUN.findall(text)
-    if not groups:
+    first = _DIGIT_RUN.search(text)
+    if first is None or _LETTER.search(text, first.start()):
         return ()
-    first = text.find(groups[0])
-    if any(ch.isalpha() for ch in text[first:]):
-        return ()
+    groups = _DIGIT_RUN.findall(text, first.start())
     whole = "".join(groups).lstrip("0")
     if len(whole) < MIN_DIGITS:
         return ()
     if len(groups) == 1:
         return (whole,)
-    groupwise = "".join(g.lstrip("0") for g in groups)
+    groupwise = "".join([g.lstrip("0") for g in groups])
     if groupwise == whole or len(groupwise) < MIN_DIGITS:
         return (whole,)
     return (whole, groupwise)
@@ -157,11 +156,11 @@ def normalise_name(name: str, *, long_umlauts: bool = True) -> str:
     `Müller Bau GmbH & Co. KG` -> `mueller bau`. Banks transliterate umlauts either way, so a
     name is indexed under both spellings (`name_variants`).
     """
-    text = name.translate(_LONG_TABLE) if long_umlauts else name
-    text = fold_accents(text).lower().replace("&", " ")
-    # "e.K.", "S.A.", "B.V.": join dotted abbreviations before dropping punctuation.
-    text = re.sub(r"\b([a-z])\.(?=[a-z]\b\.?)", r"\1", text)
-    words = [w for w in _NAME_NOISE.sub(" ", text.replace(".", "")).split() if w]
+    if not name.isascii():
+        name = fold_accents(name.translate(_LONG_TABLE) if long_umlauts else name)
+    # Dots go without a space so that "e.K.", "S.A.", "B.V." become the words ek, sa, bv.
+    text = name.lower().replace("&", " ").replace(".", "")
+    words = _NAME_NOISE.sub(" ", text).split()
     kept = [w for w in words if w not in LEGAL_FORMS]
     return " ".join(kept or words)
 
@@ -169,7 +168,7 @@ def normalise_name(name: str, *, long_umlauts: bool = True) -> str:
 def name_variants(name: str) -> tuple[str, ...]:
     """The normalised spellings of a name: umlauts as `ue` and as `u` (one if they agree)."""
     long_form = normalise_name(name, long_umlauts=True)
-    short_form = normalise_name(name, long_umlauts=False)
+    short_form = long_form if name.isascii() else normalise_name(name, long_umlauts=False)
     if not long_form:
         return ()
     return (long_form,) if short_form == long_form else (long_form, short_form)
