@@ -174,7 +174,7 @@ def _write(conn: Connection,
         if known is None:
             inserts.append({"customer_id": customer_id, **row, "updated_at": now})
             iban_sets[customer_id] = ibans or ()
-            tally.inserted.append(customer_id)
+            tally.add("inserted", customer_id)
             continue
         pk, stored, stored_ibans = known
         wanted = {f: row[f] for f in present}
@@ -187,7 +187,7 @@ def _write(conn: Connection,
         updates.append({"b_id": pk, **merged, "updated_at": now})
         if ibans_changed:
             iban_sets[customer_id] = ibans or ()
-        tally.updated.append(customer_id)
+        tally.add("updated", customer_id)
     if inserts:
         conn.execute(insert(_CUSTOMERS), inserts)
     if updates:

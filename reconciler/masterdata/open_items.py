@@ -204,7 +204,7 @@ class _Run:
             item["status"] = "open"
         if known is None:
             self.inserts.append({**item, "updated_at": self.now})
-            self.tally.inserted.append(label)
+            self.tally.add("inserted", label)
             if len(self.inserts) >= _BATCH:
                 self._write_inserts()
             return
@@ -213,9 +213,9 @@ class _Run:
             self.tally.unchanged += 1
             return
         if item["status"] == "closed" and stored[_STATUS] != "closed":
-            self.tally.closed.append(label)
+            self.tally.add("closed", label)
         else:
-            self.tally.updated.append(label)
+            self.tally.add("updated", label)
         changed = tuple(f for f, new, old in zip(_FIELDS, wanted, stored, strict=True)
                         if new != old)
         self._queue_update(changed, {f: item[f] for f in changed}, known[0])
@@ -255,7 +255,7 @@ class _Run:
                 continue
             self._queue_update(changed, {"erp_open_amount": ZERO, "open_amount": ZERO,
                                          "status": "closed"}, known[0])
-            self.tally.closed.append(f"{key[0]}/{key[1]}")
+            self.tally.add("closed", f"{key[0]}/{key[1]}")
         self.flush()
 
     def report_unknown_customers(self) -> None:

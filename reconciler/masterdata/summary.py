@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from reconciler import journal
 
 KEYS_IN_JOURNAL = 1000
+_CHANGES: tuple[str, ...] = ("inserted", "updated", "closed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,38 +38,51 @@ class ImportSummary:
                 f"{len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}")
 
 
+def _empty_keys() -> dict[str, list[str]]:
+    return {change: [] for change in _CHANGES}
+
+
 @dataclass(slots=True)
 class Tally:
-    """Counts and changed keys, filled while the rows stream past."""
+    """Counts and changed keys, filled while the rows stream past. Keys are kept only while
+    fewer than `KEYS_IN_JOURNAL` records changed: a million keys would only be dropped."""
 
     rows: int = 0
     unchanged: int = 0
-    inserted: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    closed: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_CHANGES, 0))
+    keys: dict[str, list[str]] | None = field(default_factory=_empty_keys)
+
+    def add(self, change: str, key: str) -> None:
+        """`change` is "inserted", "updated" or "closed"."""
+        self.counts[change] += 1
+        if self.keys is not None:
+            if self.changed >= KEYS_IN_JOURNAL:
+                self.keys = None
+            else:
+                self.keys[change].append(key)
+
+    @property
+    def changed(self) -> int:
+        return sum(self.counts.values())
 
     def summary(self, kind: str, filename: str, sha256: str,
                 warnings: list[str]) -> ImportSummary:
         return ImportSummary(kind=kind, filename=filename, sha256=sha256, rows=self.rows,
-                             inserted=len(self.inserted), updated=len(self.updated),
-                             unchanged=self.unchanged, closed=len(self.closed),
+                             inserted=self.counts["inserted"], updated=self.counts["updated"],
+                             unchanged=self.unchanged, closed=self.counts["closed"],
                              warnings=tuple(warnings))
 
 
 def record_import(session: Session, summary: ImportSummary, tally: Tally, *, actor: str,
                   extra: dict[str, object] | None = None) -> None:
-    changed = len(tally.inserted) + len(tally.updated) + len(tally.closed)
     data: dict[str, object] = {
         "file": summary.filename, "sha256": summary.sha256, "rows": summary.rows,
         "inserted": summary.inserted, "updated": summary.updated,
         "unchanged": summary.unchanged, "closed": summary.closed,
         "warnings": len(summary.warnings),
     }
-    if changed < KEYS_IN_JOURNAL:
-        data["changed_keys"] = {"inserted": tally.inserted, "updated": tally.updated,
-                                "closed": tally.closed}
-    else:
-        data["changed_keys"] = None  # too many to list: the file's sha256 names them
+    # None when too many changed to list: the file's sha256 names them all.
+    data["changed_keys"] = tally.keys
     data.update(extra or {})
     journal.record(session, actor=actor, action=f"import.{summary.kind}",
                    subject=f"file:{os.path.basename(summary.filename)[:190]}",

@@ -248,3 +248,12 @@ def test_missing_columns_and_empty_file(db: Database, tmp_path: Path) -> None:
     with pytest.raises(ImportRejectedError) as caught:
         import_open_items(db, semicolons)
     assert "comma-separated" in caught.value.problems[0]
+
+
+def test_large_import_journals_counts_not_keys(db: Database, tmp_path: Path) -> None:
+    lines = [f"MAIN,INV-{n},invoice,C1,EUR,10.00,10.00,2026-10-01,2026-10-31,,,\n"
+             for n in range(1200)]
+    summary = import_open_items(db, write_csv(tmp_path, "o.csv", HEADER + "".join(lines)))
+    assert summary.inserted == 1200
+    entry = journal_rows(db)[-1]
+    assert entry.data["inserted"] == 1200 and entry.data["changed_keys"] is None
