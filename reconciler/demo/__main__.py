@@ -12,6 +12,7 @@ from pathlib import Path
 
 from reconciler.demo.files import FORMATS, write_demo_files
 from reconciler.demo.generator import DemoConfig, generate
+from reconciler.demo.scenario import Scenario
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--days", type=int, default=defaults.days, help="calendar days")
     parser.add_argument("--noise", type=float, default=defaults.noise,
                         help="scale of the hard scenarios' frequencies (0 = clean only)")
+    parser.add_argument("--mix", default="", metavar="NAME=WEIGHT,...",
+                        help="replace scenario weights (percent), e.g. overpayment=10,loan=0")
     parser.add_argument("--formats", default=",".join(FORMATS),
                         help=f"comma-separated, from {','.join(FORMATS)}")
     parser.add_argument("--mt940-style", choices=("german", "ing"), default="german")
@@ -36,10 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        mix = tuple((name.strip(), float(weight)) for name, weight in
+                    (pair.split("=", 1) for pair in args.mix.split(",") if pair.strip()))
+        known = {s.value for s in Scenario}
+        unknown = [name for name, _ in mix if name not in known]
+        if unknown:
+            raise ValueError(f"unknown scenario(s) {', '.join(unknown)}")
+    except ValueError as exc:
+        parser.error(f"--mix: {exc}; scenarios: {', '.join(s.value for s in Scenario)}")
     config = DemoConfig(seed=args.seed, customers=args.customers, open_items=args.open_items,
                         payments=args.payments, start=args.start, days=args.days,
-                        noise=args.noise)
+                        noise=args.noise, mix=mix)
     started, cpu_started = time.perf_counter(), time.process_time()
     data = generate(config)
     generated = time.perf_counter()
@@ -59,8 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if paths:
             print(f"  {len(paths)} {name} files: {paths[0].name} .. {paths[-1].name}")
     print(f"  {files.truth}")
-    mix = collections.Counter(row.scenario for row in data.truth)
-    print("scenarios: " + ", ".join(f"{name} {count}" for name, count in sorted(mix.items())))
+    seen = collections.Counter(row.scenario for row in data.truth)
+    print("scenarios: " + ", ".join(f"{name} {count}" for name, count in sorted(seen.items())))
     return 0
 
 

@@ -42,3 +42,20 @@ def test_bad_settings_are_refused(tmp_path: Path) -> None:
     data = generate(DemoConfig(customers=5, open_items=10, payments=5))
     with pytest.raises(ValueError, match="format"):
         write_demo_files(data, tmp_path, formats=("mt942",))
+
+
+def test_mix_option_sets_scenario_weights(tmp_path: Path) -> None:
+    weights = ",".join(f"{name}=0" for name in ("rf_exact", "document_in_text",
+                                                  "supplier_payment", "bank_fee"))
+    code = main(["--out", str(tmp_path), "--customers", "20", "--open-items", "200",
+                 "--payments", "30", "--noise", "0", "--mix", f"{weights},interest=1"])
+    assert code == 0
+    rows = (tmp_path / "truth.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert len(rows) == 30 and all(",interest," in row for row in rows)
+
+
+def test_mix_option_refuses_unknown_scenarios(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path), "--mix", "lottery_win=5"])
+    assert "lottery_win" in capsys.readouterr().err
