@@ -206,3 +206,24 @@ def test_amount_the_database_cannot_hold_quarantines_the_file(db: Database) -> N
     assert [e.action for e in journal_rows(db)] == ["bank_file.quarantined"]
     assert _import(db, "camt053_day1.xml").status == "imported"
     assert_journal_verifies(db)
+
+
+def test_quarantined_file_is_retried_when_it_comes_again(db: Database) -> None:
+    # As left by an older parser that could not read this file.
+    data = _load("camt054_advice.xml")
+    import hashlib
+
+    with db.transaction() as s:
+        row = BankFileRow(sha256=hashlib.sha256(data).hexdigest(), filename="advice.xml",
+                          size=len(data), content=data, status="quarantined",
+                          error="old parser failed", diagnostics=[])
+        s.add(row)
+        s.flush()
+        file_id = row.id
+    result = _import(db, "camt054_advice.xml", data)
+    assert (result.status, result.file_id, result.transactions_new) == ("imported", file_id, 2)
+    with db.session() as s:
+        stored = s.get(BankFileRow, file_id)
+        assert stored is not None and (stored.status, stored.error) == ("imported", None)
+    assert journal_rows(db)[-1].data["retried_after_quarantine"] is True
+    assert _import(db, "camt054_advice.xml", data).status == "duplicate"
