@@ -158,7 +158,8 @@ def _pull_one(db: Database, source: BankSource, file: RemoteFile, importer: Impo
     sha = hashlib.sha256(data).hexdigest()
     with db.session() as session:
         known = session.scalars(select(BankFileRow).where(BankFileRow.sha256 == sha)).first()
-    if known is not None:
+    # A quarantined file is parsed again when it comes again: the parser may have been fixed.
+    if known is not None and known.status != "quarantined":
         # Imported before (a crash after the import, or the bank offered it twice).
         _record(db, row_id, "imported", sha, known.id, "duplicate", None, source.name, name)
         return _acknowledge(db, source, file, row_id, "duplicate",
