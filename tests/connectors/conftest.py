@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import shutil
 import socket
@@ -16,10 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from reconciler.db.bank import BankFileRow
-from reconciler.db.session import Database
-from reconciler.errors import ParseError
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
@@ -104,33 +99,11 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
             process.stderr.close()
 
 
-@dataclass(frozen=True)
-class StandInResult:
-    status: str
-    file_id: int
-
-
-def stand_in_import(db: Database, data: bytes, filename: str, *, source: str | None = None
-                    ) -> StandInResult:
-    """Used only while `reconciler.statements.import_file` (another slice) is not in the tree:
-    stores the bytes content-addressed as that service does and refuses what is no bank file."""
-    sha = hashlib.sha256(data).hexdigest()
-    if not data.lstrip().startswith((b"<?xml", b"<Document", b":20:", b"{1:")):
-        raise ParseError("not a CAMT or MT940 file", where=filename)
-    with db.transaction() as session:
-        row = BankFileRow(sha256=sha, filename=filename, source=source, format="camt.053",
-                          size=len(data), content=data, status="imported", diagnostics=[])
-        session.add(row)
-        session.flush()
-        return StandInResult("imported", row.id)
-
-
 @pytest.fixture
 def importer() -> Any:
-    try:
-        from reconciler.statements import import_file
-    except ImportError:
-        return stand_in_import
+    """The statements slice's real import service."""
+    from reconciler.statements import import_file
+
     return import_file
 
 
