@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -51,6 +52,7 @@ from rules.decision import decide
 
 MAX_ALTERNATIVES = 5  # ranked proposals kept per line for review
 WRITE_BATCH = 200  # suggestions / unmatched lines written per database transaction
+APPLY_WORKERS = 8  # concurrent automatic applications on PostgreSQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,7 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
     view = CandidateView.build(snapshot.customers, snapshot.items,
                                [LearnedLink(k, v, c) for k, v, c in snapshot.learned],  # type: ignore[arg-type]
                                snapshot.closed_items)
+    snapshot.items, snapshot.closed_items = [], []  # the view holds them now
     phases.done("index")
     diagnostics: list[Diagnostic] = list(snapshot.diagnostics)
     progress = progress or Progress("matching", len(snapshot.payments), unit="lines")
@@ -326,30 +329,65 @@ def _actor(registry: Any, matcher: str) -> str:
 
 def _write(db: Database, settings: Settings, registry: Any, lines: Sequence[_Line],
            run_id: int, view: CandidateView, progress: Progress) -> int:
+    """Automatic applications first (each its own database transaction), then the rest."""
+    groups = _groups_sharing_items([line for line in lines if line.decision is Decision.AUTO])
     skipped = 0
-    to_review: list[_Line] = []
-    for line in lines:
-        if line.decision is Decision.AUTO:
-            outcome = _apply_automatically(db, settings, registry, line, view)
-            if outcome == "skipped":
-                skipped += 1
-            elif outcome == "review":
-                to_review.append(line)
-        else:
-            to_review.append(line)
-        progress.advance()
-        if len(to_review) >= WRITE_BATCH:
-            skipped += _store_for_review(db, to_review, run_id)
-            to_review = []
-    if to_review:
-        skipped += _store_for_review(db, to_review, run_id)
+    # On PostgreSQL each commit waits for its WAL flush; commits of concurrent sessions share
+    # one flush, so independent groups are applied by several workers at once. SQLite has a
+    # single writer and no flush per commit: one worker.
+    workers = APPLY_WORKERS if db.is_postgres and len(groups) > 1 else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for outcomes in pool.map(lambda group: _apply_group(db, settings, registry, group, view),
+                                 groups):
+            skipped += outcomes.count("skipped")
+            progress.advance(len(outcomes))
+    to_review = [line for line in lines if line.decision is not Decision.AUTO]
+    for start in range(0, len(to_review), WRITE_BATCH):
+        batch = to_review[start:start + WRITE_BATCH]
+        skipped += _store_for_review(db, batch, run_id)
+        progress.advance(len(batch))
     return skipped
 
 
+def _groups_sharing_items(lines: Sequence[_Line]) -> list[list[_Line]]:
+    """Lines whose applications touch a common item (partial payments of one invoice) go in
+    one group, applied one after the other; every other line is a group of its own."""
+    owner: dict[ItemKey, int] = {}
+    groups: dict[int, list[_Line]] = {}
+    for index, line in enumerate(lines):
+        keys = line.proposals[0].item_keys
+        joined = sorted({owner[k] for k in keys if k in owner})
+        target = joined[0] if joined else index
+        members = groups.setdefault(target, [])
+        for other in joined[1:]:
+            for moved in groups.pop(other):
+                members.append(moved)
+                for key in moved.proposals[0].item_keys:
+                    owner[key] = target
+        members.append(line)
+        for key in keys:
+            owner[key] = target
+    return [sorted(group, key=lambda line: line.payment.id) for group in groups.values()]
+
+
+def _apply_group(db: Database, settings: Settings, registry: Any, group: Sequence[_Line],
+                 view: CandidateView) -> list[str]:
+    consumed: dict[ItemKey, Decimal] = {}  # settled by earlier lines of this group, this run
+    outcomes = []
+    for line in group:
+        outcome = _apply_automatically(db, settings, registry, line, view, consumed)
+        if outcome == "applied":
+            for allocation in line.proposals[0].allocations:
+                consumed[allocation.item] = consumed.get(allocation.item, ZERO) \
+                    + allocation.settled
+        outcomes.append(outcome)
+    return outcomes
+
+
 def _apply_automatically(db: Database, settings: Settings, registry: Any, line: _Line,
-                         view: CandidateView) -> str:
+                         view: CandidateView, consumed: Mapping[ItemKey, Decimal]) -> str:
     proposal = line.proposals[0]
-    seen = {key: item.open_amount for key in proposal.item_keys
+    seen = {key: item.open_amount - consumed.get(key, ZERO) for key in proposal.item_keys
             if (item := view.item(key)) is not None}
     actor = _actor(registry, proposal.matcher)
     explanation = explain(proposal, 1, proposal, line.notes[0], line.reasons)

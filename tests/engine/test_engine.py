@@ -264,3 +264,40 @@ def test_disputed_items_are_kept_out_of_matching(db: Database) -> None:
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(ApplicationRow)) == 0
     assert tx_state(db, tx) in ("suggested", "unmatched")
+
+
+class FixedMatcherRegistry:
+    """A plug-in chain that proposes what the test says (a matcher is a plug-in like any)."""
+
+    def __init__(self, proposals: dict[int, list[Any]]) -> None:
+        self.proposals = proposals
+
+    def actor(self, name: str) -> str:
+        return f"matcher:{name}@9.9"
+
+    def run(self, payment: Any, view: Any) -> tuple[list[Any], list[Any]]:
+        return self.proposals.get(payment.id, []), []
+
+
+def test_partial_payments_of_one_invoice_are_both_applied_in_one_run(db: Database) -> None:
+    from reconciler.domain import Proposal
+
+    with db.transaction() as s:
+        add_customer(s, "C1", "Acme Maschinenbau GmbH", (ACME_IBAN,))
+        add_item(s, "INV-1", "C1", "100.00")
+        first = add_payment(s, "40.00", name="Acme", iban=ACME_IBAN)
+        second = add_payment(s, "60.00", name="Acme", iban=ACME_IBAN)
+
+    def partial(tx: int, amount: str) -> Proposal:
+        return Proposal(tx, "fixed", "C1", (Allocation(ItemKey("MAIN", "INV-1"), Decimal(amount)),),
+                        confidence=0.99, explanation="instalment")
+
+    registry = FixedMatcherRegistry({first: [partial(first, "40.00")],
+                                     second: [partial(second, "60.00")]})
+    summary = run_matching(db, settings(db), registry=registry)
+    assert summary.auto == 2, [o.reasons for o in summary.outcomes]
+    with db.session() as s:
+        item = s.scalars(select(OpenItemRow)).one()
+        assert item.open_amount == 0 and item.status == "closed"
+        actors = set(s.scalars(select(ApplicationRow.actor)))
+    assert actors == {"matcher:fixed@9.9"}
