@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, func, select
 
 from reconciler.db.base import utcnow
 from reconciler.db.ledger import CustomerRow, OpenItemRow
@@ -39,7 +39,7 @@ from reconciler.db.matching import ApplicationLineRow, ApplicationRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.masterdata import fields
-from reconciler.masterdata.bulk import BulkStatement
+from reconciler.masterdata.bulk import BulkInsert, BulkUpdate
 from reconciler.masterdata.csvfile import CsvSource, CsvSpec, RowReader, file_facts, source_name
 from reconciler.masterdata.summary import ImportSummary, Tally, record_import
 from reconciler.money import ZERO
@@ -144,10 +144,10 @@ class _Run:
         # leaves the other indexes of open_items alone (SQLite rewrites the index entries of
         # every column named in SET, changed or not).
         self.updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        self._update_statements: dict[tuple[str, ...], BulkStatement] = {}
+        self._update_statements: dict[tuple[str, ...], BulkUpdate] = {}
         self.columns: dict[str, int | None] = {}
         stored = ("entity", "document_number", *_FIELDS, "updated_at")
-        self._insert = BulkStatement(conn, insert(_ITEMS), stored)
+        self._insert = BulkInsert(conn, _ITEMS, stored)
 
     # --- one row ---------------------------------------------------------------------
 
@@ -236,9 +236,8 @@ class _Run:
     def _write_updates(self, changed: tuple[str, ...]) -> None:
         statement = self._update_statements.get(changed)
         if statement is None:
-            statement = self._update_statements[changed] = BulkStatement(
-                self.conn, update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id"))
-                .values({f: bindparam(f) for f in (*changed, "updated_at")}), ())
+            statement = self._update_statements[changed] = BulkUpdate(self.conn, _ITEMS,
+                                                                      changed)
         statement.execute(self.updates.pop(changed))
 
     def flush(self) -> None:
