@@ -60,10 +60,18 @@ def find_creditor_reference(text: str | None) -> str | None:
 
 
 def _clean(value: str | None) -> str | None:
-    if value is None:
+    """Whitespace runs (column padding, line breaks) become one space; NOTPROVIDED is None."""
+    if not value:
         return None
-    value = " ".join(value.split())
-    return None if value.upper() in _NOT_PROVIDED else value
+    value = value.strip()
+    if "  " in value or "\n" in value or "\t" in value:
+        value = " ".join(value.split())
+    if len(value) <= _LONGEST_NOT_PROVIDED and value.upper() in _NOT_PROVIDED:
+        return None
+    return value
+
+
+_LONGEST_NOT_PROVIDED = max(len(text) for text in _NOT_PROVIDED)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,11 +83,19 @@ _GERMAN_START = re.compile(r"(?P<gvc>\d{3})?(?P<sep>[?>])(?:00|10|20)")
 _SEPA_KEYWORD = re.compile(
     r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT|SQTP|PURP|RTRN)\+"
 )
-_PURPOSE_SUBFIELDS = tuple(f"{n}" for n in (*range(20, 30), *range(60, 64)))
+_PURPOSE_SUBFIELDS = frozenset(f"{n}" for n in (*range(20, 30), *range(60, 64)))
+_SUBFIELD_SPLIT = {"?": re.compile(r"\?(\d\d)"), ">": re.compile(r">(\d\d)")}
+# Keyword -> Details attribute, and keyword -> name in `extra`.
+_SEPA_FIELDS = {"EREF": "end_to_end_id", "KREF": "customer_reference",
+                "MREF": "mandate_reference", "ABWA": "ultimate_debtor", "RTRN": "return_reason",
+                "PURP": "purpose_code"}
+_SEPA_EXTRA = {"CRED": "creditor_id", "DEBT": "debtor_id", "ABWE": "ultimate_creditor",
+               "COAM": "compensation_amount", "OAMT": "original_amount",
+               "SQTP": "sequence_type"}
 
 
 def _german_subfields(body: str, separator: str) -> dict[str, str]:
-    parts = re.split(rf"\{separator}(\d\d)", body)
+    parts = _SUBFIELD_SPLIT[separator].split(body)
     fields: dict[str, str] = {}
     for index in range(1, len(parts) - 1, 2):
         key, value = parts[index], parts[index + 1]
@@ -109,28 +125,23 @@ def parse_german(text: str) -> Details | None:
         details.extra["booking_text"] = " ".join(fields["00"].split())
     if fields.get("10"):
         details.extra["primanota"] = fields["10"].strip()
-    purpose = "".join(fields.get(key, "") for key in _PURPOSE_SUBFIELDS)
-    keywords = _split_sepa_keywords(purpose)
+    purpose_parts = sorted((key, value) for key, value in fields.items()
+                           if key in _PURPOSE_SUBFIELDS)
+    keywords = _split_sepa_keywords("".join(value for _, value in purpose_parts))
     if keywords:
-        details.end_to_end_id = _clean(keywords.get("EREF"))
-        details.customer_reference = _clean(keywords.get("KREF"))
-        details.mandate_reference = _clean(keywords.get("MREF"))
-        details.ultimate_debtor = _clean(keywords.get("ABWA"))
-        details.return_reason = _clean(keywords.get("RTRN"))
-        for key, name in (("CRED", "creditor_id"), ("DEBT", "debtor_id"),
-                          ("ABWE", "ultimate_creditor"), ("COAM", "compensation_amount"),
-                          ("OAMT", "original_amount"), ("SQTP", "sequence_type")):
-            value = _clean(keywords.get(key))
-            if value:
-                details.extra[name] = value
-        if keywords.get("PURP"):
-            details.purpose_code = _clean(keywords["PURP"])
-        remittance = keywords.get("SVWZ") or keywords.get("")
-        details.remittance_text = _clean(remittance)
+        for key, value in keywords.items():
+            if key in _SEPA_FIELDS:
+                cleaned = _clean(value)
+                if cleaned:
+                    setattr(details, _SEPA_FIELDS[key], cleaned)
+            elif key in _SEPA_EXTRA:
+                cleaned = _clean(value)
+                if cleaned:
+                    details.extra[_SEPA_EXTRA[key]] = cleaned
+        details.remittance_text = _clean(keywords.get("SVWZ") or keywords.get(""))
     else:
         # Pre-SEPA texts have no keywords: each subfield is a 27-character line of its own.
-        details.remittance_text = _clean(
-            " ".join(fields.get(key, "") for key in _PURPOSE_SUBFIELDS if key in fields))
+        details.remittance_text = _clean(" ".join(value for _, value in purpose_parts))
     if separator == ">":
         # Triodos: >10 is the counterparty's account (zeros when there is none); >31 repeats
         # the statement's own account.
@@ -222,25 +233,29 @@ def parse_slash_keywords(text: str) -> Details | None:
         # party's own identification (IBAN, BIC) may sit in the value itself.
         if party in values and values[party].strip("/"):
             details.extra[party.lower()] = values[party].strip("/")
-    details.counterparty_iban = (details.counterparty_iban or _clean(_value(values, "IBAN"))
-                                 or _clean(_value(values, "BBAN")))
-    details.counterparty_bic = details.counterparty_bic or _clean(_value(values, "BIC"))
-    details.counterparty_name = details.counterparty_name or _clean(_value(values, "NAME"))
-    details.end_to_end_id = _clean(_value(values, "EREF"))
-    details.mandate_reference = _clean(_value(values, "MARF"))
-    details.return_reason = _clean(_value(values, "RTRN"))
-    details.purpose_code = _clean(_value(values, "PURP"))
-    details.customer_reference = _clean(_value(values, "KREF"))
-    details.ultimate_debtor = _clean(_value(values, "ULTD"))
-    for key, name in (("CSID", "creditor_id"), ("TRTP", "transaction_type"),
-                      ("ADDR", "counterparty_address"), ("ISDT", "instruction_date"),
-                      ("ULTB", "ultimate_creditor"), ("PREF", "payment_information_id"),
-                      ("ID", "counterparty_id"), ("TRCD", "transaction_code")):
-        value = _clean(_value(values, key))
-        if value:
-            details.extra[name] = value
+    for key, value in values.items():
+        if key in _SLASH_FIELDS:
+            cleaned = _clean(value.rstrip("/"))
+            if cleaned and not getattr(details, _SLASH_FIELDS[key]):
+                setattr(details, _SLASH_FIELDS[key], cleaned)
+        elif key in _SLASH_EXTRA:
+            cleaned = _clean(value.rstrip("/"))
+            if cleaned:
+                details.extra[_SLASH_EXTRA[key]] = cleaned
     _read_remittance(details, values)
     return details
+
+
+# Keyword -> Details attribute (IBAN before BBAN: the first one found wins), and -> `extra`.
+_SLASH_FIELDS = {"IBAN": "counterparty_iban", "BBAN": "counterparty_iban",
+                 "BIC": "counterparty_bic", "NAME": "counterparty_name",
+                 "EREF": "end_to_end_id", "MARF": "mandate_reference", "RTRN": "return_reason",
+                 "PURP": "purpose_code", "KREF": "customer_reference",
+                 "ULTD": "ultimate_debtor"}
+_SLASH_EXTRA = {"CSID": "creditor_id", "TRTP": "transaction_type",
+                "ADDR": "counterparty_address", "ISDT": "instruction_date",
+                "ULTB": "ultimate_creditor", "PREF": "payment_information_id",
+                "ID": "counterparty_id", "TRCD": "transaction_code"}
 
 
 def _value(values: dict[str, str], key: str) -> str | None:

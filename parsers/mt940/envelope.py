@@ -76,29 +76,33 @@ def blank_text_outside_messages(text: str) -> str:
     """
     lines = text.split("\n")
     outside = True  # before the first :20:, or after a trailer that closed a message
-    next_tag: list[str | None] = [None] * len(lines)
-    upcoming: str | None = None
-    for index in range(len(lines) - 1, -1, -1):
-        next_tag[index] = upcoming
-        match = TAG_LINE.match(lines[index])
-        if match:
-            upcoming = match.group(0)
     changed = False
     for index, line in enumerate(lines):
-        if line.startswith(":20:"):
+        if not line:
+            continue
+        first = line[0]
+        if first == ":" and line.startswith(":20:"):
             outside = False
             continue
         if outside:
             # A tag out here is data in the wrong place: left for the reader to report.
-            if line and not TAG_LINE.match(line):
+            if not (first == ":" and TAG_LINE.match(line)):
                 lines[index] = ""
                 changed = True
             continue
-        if _is_trailer(line) and next_tag[index] in (None, ":20:"):
+        if first == "-" and _is_trailer(line) and _next_tag(lines, index) in (None, ":20:"):
             lines[index] = ""
             changed = True
             outside = True
     return "\n".join(lines) if changed else text
+
+
+def _next_tag(lines: list[str], index: int) -> str | None:
+    for following in range(index + 1, len(lines)):
+        match = TAG_LINE.match(lines[following])
+        if match:
+            return match.group(0)
+    return None
 
 
 TEXT_PRE_PROCESSORS: tuple[TextPreProcessor, ...] = (

@@ -14,10 +14,12 @@ diagnostic for the line.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from mt940 import tags as mt940_tags
 
@@ -41,8 +43,15 @@ def parse_amount(text: str, currency: str | None) -> Decimal:
     if not text or not text[0].isdigit() or text.count(",") > 1:
         raise InputError(f"not an MT940 amount: {text!r}")
     amount = money(text)
-    exact = amount.quantize(Decimal(1).scaleb(-minor_units(currency)))
+    places = minor_units(currency)
+    comma = text.find(",")
+    if comma >= 0 and places and len(text) - comma - 1 == places:
+        return amount  # already in minor units, the usual case
+    exact = amount.quantize(_QUANTUM[places] if places < 4 else Decimal(1).scaleb(-places))
     return exact if exact == amount else amount
+
+
+_QUANTUM = tuple(Decimal(1).scaleb(-places) for places in range(4))
 
 
 def clamp_impossible_day(year: int, month: int, day: int) -> tuple[int, int, int]:
@@ -63,6 +72,7 @@ def full_year(two_digits: int) -> int:
     return 2000 + two_digits if two_digits < 80 else 1900 + two_digits
 
 
+@functools.lru_cache(maxsize=4096)  # a statement holds few distinct dates
 def parse_date(yymmdd: str) -> dt.date:
     """A SWIFT YYMMDD date; an impossible 30 February becomes the month's last day."""
     if len(yymmdd) != 6 or not yymmdd.isdigit():
@@ -76,6 +86,7 @@ def parse_date(yymmdd: str) -> dt.date:
         raise InputError(f"not a valid date: {yymmdd!r}") from None
 
 
+@functools.lru_cache(maxsize=4096)
 def booking_date_near(value_date: dt.date, mmdd: str) -> dt.date:
     """The `:61:` entry date has no year: take the one that puts it nearest the value date.
 
@@ -100,6 +111,8 @@ def comma_decimal_separator(value: str) -> str:
     '.', silently drops the cents and reads them as the start of the reference. Applied to
     the amount position of balances and statement lines only.
     """
+    if "." not in value:
+        return value
     match = _AMOUNT_WITH_DOT.match(value)
     if not match:
         return value
@@ -202,6 +215,8 @@ def no_space_before_type_code(value: str) -> str:
     `1,56 NTRF` is `1,56NTRF`: SWIFT has no separator there, and the space would otherwise be
     read as the start of the type code.
     """
+    if " " not in value:
+        return value
     return _SPACE_BEFORE_TYPE.sub(r"\g<head>\g<type>", value, count=1)
 
 
@@ -260,8 +275,9 @@ _STATEMENT_LINE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StatementLine:
+class StatementLine(NamedTuple):
+    """One `:61:` read (a named tuple: built once per entry, so cheap to make)."""
+
     amount: Decimal  # signed, credit positive
     value_date: dt.date
     booking_date: dt.date | None

@@ -18,11 +18,11 @@ from reconciler.domain.bank import EntryStatus, Statement, StatementKind, Transa
 from reconciler.domain.common import Diagnostic, Severity
 from reconciler.errors import InputError, ParseError
 
-KNOWN_TAGS = frozenset({
-    "13", "13D", "20", "21", "25", "28", "28C", "34F", "60", "60F", "60M", "61", "62", "62F",
-    "62M", "64", "65", "86", "90D", "90C", "NS",
-})
-_TAG = re.compile(r":(\d\d[A-Z]?|NS):")
+# The MT940/MT942 tag numbers; any letter option may follow (`:60F:`, `:28C:`, and variants
+# such as `:65F:` that some banks invent). Other numbers, like `:26:` at the start of a
+# wrapped :86: line, are text.
+KNOWN_TAG_NUMBERS = ("13", "20", "21", "25", "28", "34", "60", "61", "62", "64", "65", "86",
+                     "90")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 NO_CURRENCY = "XXX"  # ISO 4217's code for "no currency involved"
 
@@ -34,24 +34,34 @@ class Tag:
     line: int
 
 
+# A line that starts a known tag. Anything else, even `:26:` inside a wrapped :86:, is text.
+_TAG_LINE = re.compile(
+    r"^:((?:" + "|".join(KNOWN_TAG_NUMBERS) + r")[A-Z]?|NS):", re.MULTILINE
+)
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*(?=\n|$)")
+
+
 def tokenize(text: str) -> list[Tag]:
-    """Split cleaned text into tags; continuation lines join their tag with '\\n'."""
+    """Split cleaned text into tags; continuation lines join their tag with '\\n'.
+
+    Lines keep their trailing spaces: ASN pads `:86:` lines to 65 columns and wraps
+    mid-word, so a space at the end of a line can be part of the text. Empty lines go.
+    """
     found: list[Tag] = []
-    current: Tag | None = None
-    match_tag = _TAG.match
-    for number, line in enumerate(text.split("\n"), start=1):
-        # Lines keep their trailing spaces: ASN pads `:86:` lines to 65 columns and wraps
-        # mid-word, so a space at the end of a line can be part of the text.
-        if not line or line.isspace():
-            continue
-        if line[0] == ":":
-            match = match_tag(line)
-            if match and match.group(1) in KNOWN_TAGS:
-                current = Tag(match.group(1), line[match.end():], number)
-                found.append(current)
-                continue
-        if current is not None:
-            current.value += "\n" + line
+    matches = list(_TAG_LINE.finditer(text))
+    line = 1
+    position = 0
+    for index, match in enumerate(matches):
+        start = match.start()
+        line += text.count("\n", position, start)
+        position = start
+        end = matches[index + 1].start() - 1 if index + 1 < len(matches) else len(text)
+        value = text[match.end():end]
+        if "\n" in value:
+            value = _BLANK_LINE.sub("", value)
+        found.append(Tag(match.group(1), value, line))
     return found
 
 
@@ -99,8 +109,9 @@ class _Reader:
             try:
                 head.take(name, tag.value)
             except InputError as error:
-                self.report(Severity.ERROR, f":{name}: {error.message}", tag.line,
-                            "mt940-bad-field")
+                # An unreadable available balance costs nothing to the reconciliation.
+                severity = Severity.WARNING if name[:2] in ("64", "65") else Severity.ERROR
+                self.report(severity, f":{name}: {error.message}", tag.line, "mt940-bad-field")
         if not head.account:
             self.report(Severity.ERROR, "statement without account (:25:)", head.line,
                         "mt940-no-account")
@@ -132,7 +143,7 @@ class _Reader:
         else:
             details = Details()
         supplementary = line.supplementary_details
-        if supplementary and not details.counterparty_iban:
+        if supplementary and not details.counterparty_iban and _IBAN.match(supplementary):
             # Rabobank and ASN / SNS write the counterparty account in the :61: supplementary
             # details (after the IBAN pre-processor, `IBAN name` for ASN / SNS).
             from_line = parse_iban_first_line(supplementary)
@@ -192,24 +203,25 @@ class _StatementHead:
     credit_total: fields.EntryTotal | None = None
 
     def take(self, name: str, value: str) -> None:
-        if name == "25":
+        number = name[:2]
+        if number == "25":
             account = fields.split_account_currency(value)
             self.account, self.account_currency = account.identification, account.currency
-        elif name in ("28C", "28"):
+        elif number == "28":
             self.sequence = fields.parse_statement_number(value)
-        elif name in ("60F", "60M", "60"):
+        elif number == "60":
             balance = fields.parse_balance(value)
             # Intermediate balances (:60M:) open later pages: the statement opens with the first.
             self.opening = self.opening or balance
-        elif name in ("62F", "62M", "62"):
+        elif number == "62":
             self.closing = fields.parse_balance(value)  # the last one closes the statement
-        elif name in ("64", "65"):
+        elif number in ("64", "65"):
             # Available balances: not part of opening + entries = closing.
             self.other_balance_currency = self.other_balance_currency or \
                 fields.parse_balance(value).currency
-        elif name == "34F":
+        elif number == "34":
             self.floor_limit_currency = fields.parse_floor_limit_currency(value)
-        elif name in ("13D", "13"):
+        elif number == "13":
             self.created_at = fields.parse_date_time(value)
         elif name == "90D":
             self.debit_total = fields.parse_entry_total(value)

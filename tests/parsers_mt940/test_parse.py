@@ -138,3 +138,12 @@ def test_no_statement_at_all_is_a_parse_error(text: str) -> None:
     with pytest.raises(ParseError) as raised:
         parse_mt940(text, filename="x.sta")
     assert raised.value.where is not None and raised.value.where.startswith("x.sta, line ")
+
+
+def test_invented_tag_option_is_a_tag_not_details_text() -> None:
+    # Oldenburgische Landesbank sends `:65F:` (no such option in SWIFT) with a broken value.
+    text = (":20:X\n:25:1/2\n:60F:C200904EUR0,\n:61:2009040904C230,00N051NONREF\n"
+            ":86:166?00GUTSCHRIFT?20SVWZ+D 8\n:62F:C200904EUR230,\n:65F:Dnullnull7414,3")
+    statements, diagnostics = parse_mt940(text)
+    assert statements[0].transactions[0].remittance_text == "D 8"
+    assert [(d.severity, d.where) for d in diagnostics] == [(Severity.WARNING, "line 7")]
