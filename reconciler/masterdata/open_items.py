@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select
+from sqlalchemy.orm import Session
 
 from reconciler.db.base import utcnow
 from reconciler.db.ledger import CustomerRow, OpenItemRow
@@ -78,25 +79,33 @@ def import_open_items(db: Database, source: CsvSource, *, full: bool = False,
     reader = RowReader(source, name, SPEC, problems, warnings)
     with _no_cyclic_gc(), db.transaction() as session:
         conn = session.connection()
-        _tune(conn)
-        run = _Run(conn, name, default_entity, problems, warnings)
-        for line, values in reader:
-            run.take(reader, line, values)
-            if progress and run.tally.rows % 1000 == 0:
-                progress.advance(1000)
-        if progress:
-            progress.advance(run.tally.rows % 1000)
-            progress.close()
-        if problems:
-            raise ImportRejectedError(f"{len(problems)} problem(s); nothing was imported",
-                                      problems, where=name)
-        run.flush()
-        if full:
-            run.close_missing()
-        run.report_unknown_customers()
-        summary = run.tally.summary("open_items", name, facts.sha256, warnings)
-        record_import(session, summary, run.tally, actor=actor,
-                      extra={"full": full, "entities": sorted(run.entities)})
+        with _big_page_cache(conn):
+            summary = _import(conn, session, reader, name, facts.sha256, full, default_entity,
+                              actor, progress, problems, warnings)
+    return summary
+
+
+def _import(conn: Connection, session: Session, reader: RowReader, name: str, sha256: str,
+            full: bool, default_entity: str, actor: str, progress: Progress | None,
+            problems: list[str], warnings: list[str]) -> ImportSummary:
+    run = _Run(conn, name, default_entity, problems, warnings)
+    for line, values in reader:
+        run.take(reader, line, values)
+        if progress and run.tally.rows % 1000 == 0:
+            progress.advance(1000)
+    if progress:
+        progress.advance(run.tally.rows % 1000)
+        progress.close()
+    if problems:
+        raise ImportRejectedError(f"{len(problems)} problem(s); nothing was imported",
+                                  problems, where=name)
+    run.flush()
+    if full:
+        run.close_missing()
+    run.report_unknown_customers()
+    summary = run.tally.summary("open_items", name, sha256, warnings)
+    record_import(session, summary, run.tally, actor=actor,
+                  extra={"full": full, "entities": sorted(run.entities)})
     return summary
 
 
@@ -116,11 +125,20 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _tune(conn: Connection) -> None:
-    if conn.dialect.name == "sqlite":
-        # A bigger page cache keeps the seven indexes of open_items in memory during a
-        # million-row import (the default 2 MB makes SQLite re-read index pages constantly).
-        conn.exec_driver_sql("PRAGMA cache_size=-262144")
+@contextmanager
+def _big_page_cache(conn: Connection) -> Iterator[None]:
+    """SQLite: a 256 MB page cache keeps the indexes of open_items in memory during a
+    million-row import (the default 2 MB re-reads index pages constantly); the pooled
+    connection gets its old size back afterwards."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql("PRAGMA cache_size=-262144")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
 
 
 class _Run:
