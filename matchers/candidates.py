@@ -10,6 +10,7 @@ positions (an `int`, or a tuple of ints when a key is shared), and the classes u
 
 from __future__ import annotations
 
+import bisect
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -77,8 +78,9 @@ class CandidateView:
     - `customer(id)`, `customers_by_iban(iban)`, `customers_by_learned_iban(iban)`,
       `customers_by_name(name)` (exact after normalisation), `customers_by_alias(name)`,
       `group_of(customer_id)`: the customer, its parent, its subsidiaries and its siblings.
-    - `name_choices` / `name_owners`: parallel tuples of normalised names and aliases and the
-      customer each belongs to, for fuzzy search (`name_is_alias` tells which are learned).
+    - `name_choices` / `name_owners`: parallel tuples of normalised names and aliases (sorted)
+      and the customer each belongs to, for fuzzy search (`name_is_alias` tells which are
+      learned); `names_starting_with(prefix)` gives the positions of a prefix by bisection.
     """
 
     __slots__ = (
@@ -133,15 +135,13 @@ class CandidateView:
                 _add_name(by_alias, link.value, link.customer_id)
             else:
                 raise ValueError(f"learned link kind must be 'iban' or 'name', not {link.kind!r}")
-        choices: list[str] = []
-        owners: list[str] = []
-        is_alias: list[bool] = []
-        for table, alias in ((by_name, False), (by_alias, True)):
-            for name, ids in sorted(table.items()):
-                for customer_id in ids:
-                    choices.append(name)
-                    owners.append(customer_id)
-                    is_alias.append(alias)
+        # One sorted list of names and aliases: fuzzy search scans it, prefix search bisects it.
+        entries = sorted((name, alias, customer_id)
+                         for table, alias in ((by_name, False), (by_alias, True))
+                         for name, ids in table.items() for customer_id in ids)
+        choices = [name for name, _, _ in entries]
+        owners = [customer_id for _, _, customer_id in entries]
+        is_alias = [alias for _, alias, _ in entries]
         self._customers = by_id
         self._by_iban = by_iban
         self._by_learned_iban = by_learned_iban
@@ -266,6 +266,12 @@ class CandidateView:
                 if customer_id not in found:
                     found.append(customer_id)
         return tuple(found)
+
+    def names_starting_with(self, prefix: str) -> range:
+        """Positions in `name_choices` of the names that start with `prefix`."""
+        low = bisect.bisect_left(self.name_choices, prefix)
+        high = bisect.bisect_left(self.name_choices, prefix + "\uffff")
+        return range(low, high)
 
     def group_of(self, customer_id: str) -> tuple[str, ...]:
         """The customer first, then parent, subsidiaries and siblings (sorted, no repeats)."""

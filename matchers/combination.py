@@ -32,6 +32,7 @@ from matchers.settlement import (
     partial_evidence,
     settle,
     settle_chosen,
+    without_unsaid_discounts,
 )
 from matchers.text import MIN_DIGITS, compact, digit_keys, tail_key
 from reconciler.domain import Evidence, OpenItem, Payment, Proposal
@@ -339,7 +340,7 @@ def propose_for_identities(matcher: str, payment: Payment, view: CandidateView,
             chosen = [items[i] for i, _ in solution]
             proposals.append(_proposal(matcher, payment, view, identity, chosen,
                                        [d for _, d in solution], result, rivals, best_key,
-                                       truncated, via_group, scan))
+                                       truncated, via_group, scan, settings))
     proposals.sort(key=lambda p: (-p.confidence, sorted(str(k) for k in p.item_keys)))
     return proposals[:SOLUTION_LIMIT]
 
@@ -367,14 +368,16 @@ def _named_set_fits(matcher: str, payment: Payment, view: CandidateView,
                               len(cited), 1, 0, True)
         via_group = any(i.customer_id != identity.customer_id for i in cited)
         return _proposal(matcher, payment, view, identity, cited, flags, result, 1,
-                         (difference, len(cited)), False, via_group, scan)
+                         (difference, len(cited)), False, via_group, scan, settings)
     return None
 
 
 def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Identity,
               items: list[OpenItem], discounted: list[bool], result: SearchResult, rivals: int,
               best_key: tuple[int, int], truncated: bool, via_group: bool,
-              scan: ReferenceScan) -> Proposal:
+              scan: ReferenceScan, settings: MatchingSettings) -> Proposal:
+    if result.difference:
+        discounted = list(without_unsaid_discounts(items, discounted, payment, settings))
     settlement = settle_chosen(items, discounted, payment)
     evidence: list[Evidence] = list(identity.evidence)
     docs = ", ".join(f"{i.key} ({format_amount(i.open_amount, i.currency)})" for i in items)
@@ -397,7 +400,8 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
     if via_group:
         evidence.append(Evidence(matcher, "group", f"items of {identity.customer_id}'s group "
                                  "(parent or subsidiaries)", scoring.GROUP))
-    evidence.extend(_reference_evidence(matcher, scan, items))
+    exact = settlement.fit in (Fit.EXACT, Fit.DISCOUNT)
+    evidence.extend(_reference_evidence(matcher, scan, items, exact))
     date = scoring.date_evidence(matcher, items, payment.value_date)
     if date is not None:
         evidence.append(date)
@@ -408,8 +412,8 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
                     payment.currency)
 
 
-def _reference_evidence(matcher: str, scan: ReferenceScan,
-                        items: list[OpenItem]) -> list[Evidence]:
+def _reference_evidence(matcher: str, scan: ReferenceScan, items: list[OpenItem],
+                        exact: bool) -> list[Evidence]:
     out: list[Evidence] = []
     chosen = {i.key for i in items}
     cited = {i.key for i in scan.cited_open}
@@ -430,10 +434,16 @@ def _reference_evidence(matcher: str, scan: ReferenceScan,
         labelled = any(t is not None and t.labelled for t in by_tail) or bool(cited)
         out.append(Evidence(matcher, "reference", "the payment names every item of this set",
                             scoring.DIGITS_LABELLED if labelled else scoring.DIGITS_BARE))
-    elif named:
+    elif named and exact:
         names = ", ".join(sorted(str(i.key) for i in named))
         out.append(Evidence(matcher, "reference", f"the payment names {names}, all in this set",
                             scoring.REFERENCE_IN_SET))
+    elif named:
+        # The named items alone do not fit; unnamed ones were added only to come within the
+        # tolerance. The payer more likely paid the named ones short or over.
+        names = ", ".join(sorted(str(i.key) for i in named))
+        out.append(Evidence(matcher, "conflict", f"the payment names only {names}; the other "
+                            "items only bring the sum inside the tolerance", scoring.PADDED_SET))
     unknown = (*scan.unexplained(items), *scan.invalid)
     if unknown and all(_near_miss(u, items) for u in unknown):
         names = ", ".join(repr(u) for u in unknown)

@@ -54,9 +54,8 @@ def score_names(name: str, view: CandidateView) -> dict[str, tuple[float, int]]:
                                processor=None, limit=TOP * 2, score_cutoff=50)
         scored = [(float(score), index) for _, score, index in hits]
         if truncated:
-            scored.extend((_prefix_score(query, choice), index)
-                          for index, choice in enumerate(view.name_choices)
-                          if choice.startswith(query[:8]))
+            scored.extend((_prefix_score(query, view.name_choices[index]), index)
+                          for index in view.names_starting_with(query[:8]))
         for score, index in scored:
             customer_id = view.name_owners[index]
             if score > best.get(customer_id, (-1.0, 0))[0]:

@@ -51,6 +51,7 @@ CLOSED_REFERENCE = 0.3
 UNRESOLVED_REFERENCE = 0.3
 NOT_CITED = 0.45  # the payment cites items that are not in this set
 NEAR_MISS = 0.25  # ... but one keystroke away from an item in it
+PADDED_SET = 0.35  # named items plus unnamed ones that only bring the sum inside the tolerance
 INCOMPLETE = 0.15
 GROUP = 0.1
 DATE_IMPLAUSIBLE = 0.3

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from matchers import scoring
+from matchers.text import says_discount
 from reconciler.domain import Adjustment, AdjustmentKind, Allocation, Evidence, OpenItem, Payment
 from reconciler.money import ZERO, format_amount, quantize
 from reconciler.settings import MatchingSettings
@@ -120,6 +121,9 @@ def settle(items: Sequence[OpenItem], payment: Payment, settings: MatchingSettin
         difference = cash - payment.amount
         if difference >= ZERO and (best is None or difference < best[0]):
             best = (difference, flags)
+    if best is not None and best[0] > ZERO and any(best[1]):
+        best = (best[0], without_unsaid_discounts(items, best[1], payment, settings))
+        best = (_cash(items, best[1], payment) - payment.amount, best[1])
     if best is not None and best[0] > ZERO:
         late = _late_discount(items, best[1], payment, best[0])
         if late is not None:
@@ -139,6 +143,28 @@ def settle(items: Sequence[OpenItem], payment: Payment, settings: MatchingSettin
     if payment.amount > total:
         return settle_chosen(items, (False,) * len(items), payment)
     return _partial(items, payment, total)
+
+
+def _cash(items: Sequence[OpenItem], discounted: Sequence[bool], payment: Payment) -> Decimal:
+    return sum((i.open_amount - (discount_of(i, payment) if f else ZERO)
+                for i, f in zip(items, discounted, strict=True)), ZERO)
+
+
+def without_unsaid_discounts(items: Sequence[OpenItem], discounted: Sequence[bool],
+                             payment: Payment, settings: MatchingSettings) -> tuple[bool, ...]:
+    """Drop the discounts of an inexact fit unless the payer mentions one.
+
+    A discount is taken when it makes the amount exact, or when the payer says so; a payment
+    that is merely short is short by bank charges, not by a discount plus a small charge.
+    """
+    flags = tuple(discounted)
+    if not any(flags) or says_discount(payment.remittance_text):
+        return flags
+    plain = (False,) * len(flags)
+    short = _cash(items, plain, payment) - payment.amount
+    if ZERO <= short <= settings.tolerance(payment.currency).bank_charge:
+        return plain
+    return flags
 
 
 def _discount_options(items: Sequence[OpenItem], payment: Payment) -> list[tuple[bool, ...]]:

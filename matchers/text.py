@@ -295,6 +295,15 @@ def says_partial(text: str) -> bool:
     return bool(_PARTIAL_WORDS.search(_upper_same_length(text)))
 
 
+_DISCOUNT_WORDS = re.compile(
+    r"(?:SKONTO|ESCOMPTE|KORTING|SCONTO|DESCUENTO|DTO|DISCOUNT|RABATT|REMISE)", re.IGNORECASE)
+
+
+def says_discount(text: str | None) -> bool:
+    """The payer mentions a cash discount (`abzgl. 2% Skonto`, `escompte`, `less discount`)."""
+    return bool(text) and bool(_DISCOUNT_WORDS.search(text or ""))
+
+
 # --- candidate windows ------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[A-Z0-9]+")
