@@ -29,6 +29,7 @@ import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select
@@ -58,6 +59,7 @@ _FIELDS = ("document_type", "customer_id", "currency", "amount", "erp_open_amoun
            "discount_due_date", "status")
 _OPTIONAL_AT = {"payment_reference": 8, "discount_rate": 9, "discount_due_date": 10}
 _STATUS = 11
+_PICK_FIELDS = itemgetter(*_FIELDS)
 _ITEMS = cast(Table, OpenItemRow.__table__)
 _BATCH = 5000
 _UNKNOWN_SHOWN = 10
@@ -221,12 +223,13 @@ class _Run:
         else:
             item["status"] = "open"
         if known is None:
-            self.inserts.append({**item, "updated_at": self.now})
+            item["updated_at"] = self.now
+            self.inserts.append(item)
             self.tally.add("inserted", label)
             if len(self.inserts) >= _BATCH:
                 self._write_inserts()
             return
-        wanted = tuple(item[f] for f in _FIELDS)
+        wanted = _PICK_FIELDS(item)
         if wanted == stored:
             self.tally.unchanged += 1
             return
