@@ -56,13 +56,6 @@ def strip_swift_blocks(text: str) -> str:
     return re.sub(r"(?m)^-\}[ \t]*$", "-", text)
 
 
-_TRAILER = re.compile(r"-(?:XXX|\})?[ \t]*")
-
-
-def _is_trailer(line: str) -> bool:
-    return _TRAILER.fullmatch(line) is not None
-
-
 def blank_text_outside_messages(text: str) -> str:
     """Remove what banks put between messages: headers, prose and the `-` trailers.
 
@@ -74,35 +67,33 @@ def blank_text_outside_messages(text: str) -> str:
     A `-` line inside a message (a wrapped `:86:` line that happens to be a dash) is kept,
     because the next tag after it is not a `:20:`.
     """
-    lines = text.split("\n")
-    outside = True  # before the first :20:, or after a trailer that closed a message
-    changed = False
-    for index, line in enumerate(lines):
-        if not line:
-            continue
-        first = line[0]
-        if first == ":" and line.startswith(":20:"):
-            outside = False
-            continue
-        if outside:
-            # A tag out here is data in the wrong place: left for the reader to report.
-            if not (first == ":" and TAG_LINE.match(line)):
-                lines[index] = ""
-                changed = True
-            continue
-        if first == "-" and _is_trailer(line) and _next_tag(lines, index) in (None, ":20:"):
-            lines[index] = ""
-            changed = True
-            outside = True
-    return "\n".join(lines) if changed else text
+    first = _FIRST_STATEMENT.search(text)
+    if first is None:
+        return _blank_non_tag_lines(text)
+    pieces = [_blank_non_tag_lines(text[:first.start()])]
+    position = first.start()
+    for trailer in _TRAILER_LINE.finditer(text, position):
+        if trailer.start() < position:
+            continue  # inside a stretch already blanked
+        following = _ANY_TAG_LINE.search(text, trailer.end())
+        if following is not None and not text.startswith(":20:", following.start()):
+            continue  # a dash inside a message
+        end = following.start() if following is not None else len(text)
+        pieces.append(text[position:trailer.start()])
+        pieces.append("\n" * text.count("\n", trailer.start(), end))
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
-def _next_tag(lines: list[str], index: int) -> str | None:
-    for following in range(index + 1, len(lines)):
-        match = TAG_LINE.match(lines[following])
-        if match:
-            return match.group(0)
-    return None
+_FIRST_STATEMENT = re.compile(r"^:20:", re.MULTILINE)
+_TRAILER_LINE = re.compile(r"^-(?:XXX|\})?[ \t]*$", re.MULTILINE)
+_ANY_TAG_LINE = re.compile(r"^:(?:\d\d[A-Z]?|NS):", re.MULTILINE)
+
+
+def _blank_non_tag_lines(text: str) -> str:
+    """Blank every line but tag lines (a tag out here is left for the reader to report)."""
+    return "\n".join(line if TAG_LINE.match(line) else "" for line in text.split("\n"))
 
 
 TEXT_PRE_PROCESSORS: tuple[TextPreProcessor, ...] = (

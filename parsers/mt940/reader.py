@@ -9,6 +9,7 @@ values are read by `fields` (on the `mt-940` library's field layouts) and `detai
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -43,26 +44,31 @@ _TAG_LINE = re.compile(
 _BLANK_LINE = re.compile(r"\n[ \t]*(?=\n|$)")
 
 
-def tokenize(text: str) -> list[Tag]:
+def tokenize(text: str) -> Iterator[Tag]:
     """Split cleaned text into tags; continuation lines join their tag with '\\n'.
 
     Lines keep their trailing spaces: ASN pads `:86:` lines to 65 columns and wraps
     mid-word, so a space at the end of a line can be part of the text. Empty lines go.
+    Tags come one at a time, so a large file is never held as tags all at once.
     """
-    found: list[Tag] = []
-    matches = list(_TAG_LINE.finditer(text))
     line = 1
     position = 0
-    for index, match in enumerate(matches):
-        start = match.start()
-        line += text.count("\n", position, start)
-        position = start
-        end = matches[index + 1].start() - 1 if index + 1 < len(matches) else len(text)
-        value = text[match.end():end]
-        if "\n" in value:
-            value = _BLANK_LINE.sub("", value)
-        found.append(Tag(match.group(1), value, line))
-    return found
+    previous: re.Match[str] | None = None
+    for match in _TAG_LINE.finditer(text):
+        if previous is not None:
+            yield _tag(text, previous, match.start() - 1, line)
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        previous = match
+    if previous is not None:
+        yield _tag(text, previous, len(text), line)
+
+
+def _tag(text: str, match: re.Match[str], end: int, line: int) -> Tag:
+    value = text[match.end():end]
+    if "\n" in value:
+        value = _BLANK_LINE.sub("", value)
+    return Tag(match.group(1), value, line)
 
 
 @dataclass(slots=True)
@@ -76,17 +82,26 @@ class _Reader:
     def report(self, severity: Severity, message: str, line: int, code: str) -> None:
         self.diagnostics.append(Diagnostic(severity, message, self.where(line), code))
 
-    def read(self, tags: list[Tag]) -> list[Statement]:
-        starts = [index for index, tag in enumerate(tags) if tag.name == "20"]
-        if not starts:
-            line = tags[0].line if tags else 1
+    def read(self, tags: Iterable[Tag]) -> list[Statement]:
+        statements: list[Statement] = []
+        current: list[Tag] | None = None
+        first_line: int | None = None
+        for tag in tags:
+            first_line = first_line or tag.line
+            if tag.name == "20":
+                if current is not None:
+                    statements.append(self.read_statement(current))
+                current = [tag]
+            elif current is not None:
+                current.append(tag)
+            else:
+                self.report(Severity.WARNING, f"tag :{tag.name}: before the first :20: ignored",
+                            tag.line, "mt940-stray-tag")
+        if current is None:
             raise ParseError("no statement found: an MT940/MT942 message starts with :20:",
-                             where=self.where(line))
-        for tag in tags[:starts[0]]:
-            self.report(Severity.WARNING, f"tag :{tag.name}: before the first :20: ignored",
-                        tag.line, "mt940-stray-tag")
-        bounds = [*starts, len(tags)]
-        return [self.read_statement(tags[bounds[i]:bounds[i + 1]]) for i in range(len(starts))]
+                             where=self.where(first_line or 1))
+        statements.append(self.read_statement(current))
+        return statements
 
     def read_statement(self, tags: list[Tag]) -> Statement:
         head = _StatementHead(statement_id=tags[0].value.strip() or None, line=tags[0].line)

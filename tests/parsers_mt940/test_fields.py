@@ -257,3 +257,27 @@ def test_mt942_fields() -> None:
                                   tzinfo=dt.timezone(dt.timedelta(hours=1)))
     total = parse_entry_total("3PLN0,03")
     assert (total.count, total.amount) == (3, Decimal("0.03"))
+
+
+# --- why :61: has its own pattern -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("2001020102D2000,00NOVBNL29INGB0006475121\nj blom", "fails"),  # ASN IBAN reference
+    ("030110C000000043985.66NMSCNONREF", "drops cents"),  # old Rabobank '.' decimals
+    ("0906230624D12,50NONREF", "NONREF as type code"),  # no type code at all
+])
+def test_the_library_statement_pattern_misreads_what_we_read(value: str, problem: str) -> None:
+    """The `mt-940` library's own `:61:` pattern on dialects we meet in real files."""
+    import mt940
+
+    library = mt940.tags.Tags.STATEMENT.value.re.match(value)
+    if problem == "fails":
+        assert library is None
+    elif problem == "drops cents":
+        assert library is not None and library.group("amount") == "000000043985"
+    else:
+        assert library is not None and library.group("id") == "NONR"
+    ours = parse_statement_line(value, "EUR")
+    assert ours.amount in (Decimal("-2000.00"), Decimal("43985.66"), Decimal("-12.50"))
+    assert ours.customer_reference is None
