@@ -274,15 +274,16 @@ def _cents(amount: Decimal, currency: str) -> int:
 
 
 def candidate_items(payment: Payment, view: CandidateView, customer_ids: Sequence[str],
-                    max_items: int) -> tuple[list[OpenItem], bool]:
+                    max_items: int, tolerance: Decimal = ZERO) -> tuple[list[OpenItem], bool]:
     """The open items worth searching, oldest due first, and whether some were left out."""
     pool: list[OpenItem] = []
     for customer_id in customer_ids:
         pool.extend(view.open_items_of(customer_id, payment.currency))
     credits = -sum((i.open_amount for i in pool if i.open_amount < ZERO), ZERO)
-    # An invoice larger than the payment plus every credit note cannot be in any fitting set.
-    reachable = payment.amount + credits
-    useful = [i for i in pool if i.open_amount <= reachable]
+    # An invoice larger than the payment plus every credit note plus the bank charges (less
+    # its own discount) cannot be in any fitting set.
+    reachable = payment.amount + credits + tolerance
+    useful = [i for i in pool if i.open_amount - discount_of(i, payment) <= reachable]
     useful.sort(key=lambda i: (i.due_date, str(i.key)))
     return useful[:max_items], len(useful) > max_items
 
@@ -316,15 +317,16 @@ def propose_for_identities(matcher: str, payment: Payment, view: CandidateView,
         return [named]
     found: list[tuple[Identity, list[OpenItem], SearchResult, bool, bool]] = []
     for identity in identities:
+        charges = settings.tolerance(payment.currency).bank_charge
         own, truncated = candidate_items(payment, view, [identity.customer_id],
-                                         settings.combination_max_items)
+                                         settings.combination_max_items, charges)
         result = search_items(payment, own, settings)
         via_group = False
         if not result.solutions:
             group = view.group_of(identity.customer_id)
             if len(group) > 1:
                 own, truncated = candidate_items(payment, view, group,
-                                                 settings.combination_max_items)
+                                                 settings.combination_max_items, charges)
                 result = search_items(payment, own, settings)
                 via_group = True
         if result.solutions:

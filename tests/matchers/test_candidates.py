@@ -63,3 +63,10 @@ def test_view_is_built_not_constructed() -> None:
 def test_unknown_learned_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="learned link kind"):
         view([customer("A", "A")], [], [LearnedLink("phone", "1", "A")])  # type: ignore[arg-type]
+
+
+def test_names_are_sorted_for_prefix_search() -> None:
+    v = sample()
+    assert list(v.name_choices) == sorted(v.name_choices)
+    found = {v.name_choices[i] for i in v.names_starting_with("sub ")}
+    assert found == {"sub eins", "sub zwei"}

@@ -202,3 +202,32 @@ def test_search_is_deterministic_with_discounts(pairs: list[tuple[int, bool]],
     for solution in first.solutions:
         total = sum(amounts[i][1] or 0 if disc else amounts[i][0] for i, disc in solution)
         assert target <= total <= target + 100
+
+
+def test_part_payment_words_block_a_full_settlement() -> None:
+    items = [item("INV-9", "7950.00"), item("CN-9", "-1808.10")]
+    proposals = propose(pay("6141.90", "Teilzahlung INV-9", iban=IBAN_C1), items)
+    assert documents(proposals[0]) == {"INV-9", "CN-9"}
+    assert any("part payment" in e.detail for e in proposals[0].evidence)
+    assert proposals[0].confidence < AUTO
+
+
+def test_mistyped_reference_is_a_near_miss_not_a_match() -> None:
+    items = [item("INV-2026-15430", "1358.98"), item("INV-2026-15434", "99.00", "C2")]
+    proposals = propose(pay("1358.98", "INV-2026-15434", iban=IBAN_C1), items)
+    assert documents(proposals[0]) == {"INV-2026-15430"}
+    assert any("keystroke" in e.detail for e in proposals[0].evidence)
+    assert SETTINGS.suggest_threshold <= proposals[0].confidence < AUTO
+
+
+def test_named_item_padded_with_others_to_reach_the_tolerance_is_weak() -> None:
+    items = [item("INV-1", "1960.59"), item("INV-2", "328.00")]
+    proposals = propose(pay("2279.87", "INV-1", iban=IBAN_C1), items)  # 8.72 under the pair
+    assert all(p.confidence < AUTO for p in proposals)
+
+
+def test_inexact_fit_takes_no_unmentioned_discount() -> None:
+    items = [item("INV-1", "669.57", discount="0.02", discount_until=TODAY), item("INV-2", "5.00")]
+    proposal = propose(pay("654.57", iban=IBAN_C1), items)[0]  # 15.00 charges, not 13.39 + 1.61
+    assert all(a.discount == 0 for a in proposal.allocations)
+    assert [str(a.amount) for a in proposal.adjustments] == ["-15.00"]

@@ -228,3 +228,17 @@ def test_scan_reports_hits_in_order() -> None:
 
 def test_no_reference_no_proposal() -> None:
     assert propose(pay("100.00", "Miete November", iban=IBAN_C2)) == []
+
+
+def test_short_form_needs_a_known_payer() -> None:
+    items = [item("INV-2026-02585", "16689.75")]
+    known = propose(pay("16685.14", "Rechnung Nr. 2585", iban=IBAN_C1), items)
+    assert documents(known[0]) == {"INV-2026-02585"}
+    assert known[0].confidence >= AUTO
+    assert propose(pay("16685.14", "Rechnung Nr. 2585"), items) == []
+
+
+def test_part_payment_words() -> None:
+    proposal = propose(pay("100.00", "Teilzahlung INV-2026-00123"))[0]
+    assert any("part payment" in e.detail for e in proposal.evidence)
+    assert proposal.confidence < AUTO
