@@ -14,6 +14,7 @@ a match: it lowers confidence and never auto-applies.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ from reconciler.money import format_amount
 from reconciler.settings import MatchingSettings
 
 NAME = "reference"
+_LETTERS = re.compile(r"[A-Z]+")
 _NOT_PROVIDED = {"NOTPROVIDED", "NONREF", "NONE"}
 
 
@@ -135,8 +137,14 @@ def _lookup_candidate(view: CandidateView, payment: Payment,
     for key in candidate.digits:
         for item in view.items_by_digits(key):
             matches.setdefault(item.key, item)
+    found = tuple(matches.values())
+    prefix = _LETTERS.match(candidate.full)
+    if len(found) > 1 and prefix:
+        # `cn 2026 275`: the payer's own prefix tells the credit note from the invoice.
+        same = tuple(i for i in found if compact(i.document_number).startswith(prefix.group()))
+        found = same or found
     strength = scoring.DIGITS_LABELLED if candidate.labelled else scoring.DIGITS_BARE
-    return _hit(view, payment, candidate.raw, "digits", strength, tuple(matches.values()))
+    return _hit(view, payment, candidate.raw, "digits", strength, found)
 
 
 def scan_references(payment: Payment, view: CandidateView) -> ReferenceScan:

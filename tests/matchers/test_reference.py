@@ -242,3 +242,9 @@ def test_part_payment_words() -> None:
     proposal = propose(pay("100.00", "Teilzahlung INV-2026-00123"))[0]
     assert any("part payment" in e.detail for e in proposal.evidence)
     assert proposal.confidence < AUTO
+
+
+def test_prefix_tells_credit_note_from_invoice_with_the_same_digits() -> None:
+    items = [item("INV-2026-00275", "500.00", "C2"), item("CN-2026-00275", "-20.00")]
+    scan = scan_references(pay("1.00", "cn 2026 275"), view(default_customers(), items))
+    assert [i.document_number for h in scan.hits for i in h.open_items] == ["CN-2026-00275"]

@@ -73,6 +73,12 @@ def test_umlauts_are_indexed_both_ways() -> None:
     ("Hauptstr. 5, 80331 München", "80331"),
     ("D-80331 MUENCHEN", "80331"),
     ("EREF+INV-1 MREF+M-778899 CRED+DE98ZZZ09999999999", "778899"),
+    ("Bestelling 2026-00747", "2026-00747"),
+    ("Ordine 2026-18583 INV 2026 02607", "2026-18583"),
+    ("DDT 2026-00918", "2026-00918"),
+    ("Albarán 2026-26232", "2026-26232"),
+    ("N° client 10234", "10234"),
+    ("Commande 4500012345", "4500012345"),
 ])
 def test_lookalikes_are_masked(text: str, hidden: str) -> None:
     masked = mask_lookalikes(text)
