@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from reconciler import applying, learning, users
 from reconciler.db.matching import ApplicationRow
 from reconciler.domain import Adjustment, AdjustmentKind, Allocation
-from reconciler.errors import ConflictError, NotFoundError, PermissionDeniedError
+from reconciler.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from reconciler.money import ZERO
+from reconciler.statements import FileImportResult
 from reconciler.users import User
 from web import context
 
@@ -140,6 +142,20 @@ def open_dispute(user: User, item_ids: Sequence[int], reason_code: str, note: st
     with context.database().transaction() as s:
         return [disputes.open_dispute(s, item_id, reason_code, actor=user.actor, note=note,
                                       transaction_id=transaction_id) for item_id in item_ids]
+
+
+def import_statement(user: User, upload: FileStorage | None) -> FileImportResult:
+    """A bank file uploaded by hand: the same import as `recon import statement`."""
+    users.require_role(user, "reviewer", "importing a bank file")
+    if upload is None or not upload.filename:
+        raise InputError("choose a bank file to upload", where="file")
+    data = upload.read()
+    if not data:
+        raise InputError(f"{upload.filename} is empty", where="file")
+    from reconciler.statements import import_file
+
+    return import_file(context.database(), data, upload.filename, source="web",
+                       actor=user.actor)
 
 
 def balance_of(allocations: Sequence[Allocation], adjustments: Sequence[Adjustment]) -> Decimal:

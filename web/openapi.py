@@ -76,7 +76,7 @@ OPERATIONS: tuple[tuple[str, str, str, str, str | None, str], ...] = (
     ("get", "/dashboard", "Today's figures: imports, automatic rate, queues, unapplied cash",
      "viewer", None, "dashboard figures"),
     ("get", "/queue", "Pending suggestions, best first (keyset pages: `after`)", "viewer", None,
-     "entries, next, total_pending"),
+     "entries, next, total_pending, total_is_lower_bound"),
     ("get", "/proposals/{proposal_id}", "One suggestion with its bank line", "viewer", None,
      "a QueueEntry"),
     ("post", "/proposals/{proposal_id}/accept", "Accept a suggestion as it stands", "reviewer",
@@ -117,6 +117,8 @@ OPERATIONS: tuple[tuple[str, str, str, str, str | None, str], ...] = (
      "not the one who applied it)", "approver", "Reason", "reversal_id"),
     ("get", "/statements", "Imported statements with balance checks", "viewer", None,
      "statements"),
+    ("post", "/statements", "Upload a bank file (multipart field `file`; MT940, CAMT); "
+     "idempotent", "reviewer", None, "import result: status, format, new lines, diagnostics"),
     ("get", "/audit", "The audit journal (actor, action, subject, date_from, date_to, "
      "before)", "viewer", None, "entries"),
 )

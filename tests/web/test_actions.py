@@ -249,3 +249,36 @@ def test_accepting_twice_is_a_conflict(db: Database, seeded: Seeded,
     post(client, f"/queue/{seeded.proposal_exact}/accept")
     again = post(client, f"/queue/{seeded.proposal_exact}/accept")
     assert again.status_code == 409  # type: ignore[attr-defined]
+
+
+MT940 = b"""\
+:20:STARTUMS
+:25:37040044/0532013000
+:28C:00001/001
+:60F:C261120EUR1000,00
+:61:2611201120C150,00NTRFNONREF//BANKREF1
+:86:166?00GUTSCHRIFT?20INV-9 payment?32ACME TRADING
+:62F:C261120EUR1150,00
+-
+"""
+
+
+def test_upload_a_bank_file(db: Database, app: object, client_for: Clients) -> None:
+    import io
+
+    client = client_for("reviewer")
+    first = post(client, "/statements/upload",
+                 {"file": (io.BytesIO(MT940), "day.sta")}, content_type="multipart/form-data")
+    assert first.status_code == 302  # type: ignore[attr-defined]
+    page = client.get("/statements").get_data(as_text=True)
+    assert "day.sta: imported (mt940), 1 new lines" in page
+    assert "balanced" in page
+    again = post(client, "/statements/upload",
+                 {"file": (io.BytesIO(MT940), "day-again.sta")},
+                 content_type="multipart/form-data")
+    assert again.status_code == 302  # type: ignore[attr-defined]
+    assert "duplicate" in client.get("/statements").get_data(as_text=True)
+    empty = post(client, "/statements/upload", {}, content_type="multipart/form-data")
+    assert empty.status_code == 400  # type: ignore[attr-defined]
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(TransactionRow)) == 1

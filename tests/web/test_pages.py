@@ -141,3 +141,12 @@ def test_users_page_issues_tokens(seeded: Seeded, client_for: Clients) -> None:
     assert short.status_code == 400  # type: ignore[attr-defined]
     post(client, "/users/nina/disable")
     assert "disabled" in page(client, "/users")
+
+
+def test_queue_count_is_capped(db: Database, seeded: Seeded) -> None:
+    from web.queries.queue import count_pending
+
+    with db.session() as s:
+        assert count_pending(s) == 3
+        assert count_pending(s, cap=1) == 2  # stops counting after cap + 1 rows
+        assert count_pending(s, cap=5) == 3

@@ -100,7 +100,8 @@ def queue() -> Response:
     with context.database().session() as s:
         page = load_queue(s, filters, request.args.get("after"))
     return jsonify({"entries": plain(list(page.entries)), "next": page.next_cursor,
-                    "total_pending": page.total_pending})
+                    "total_pending": page.total_pending,
+                    "total_is_lower_bound": page.total_is_capped})
 
 
 @bp.get("/proposals/<int:proposal_id>")
@@ -301,6 +302,13 @@ def statements() -> Response:
             filename=r.file.filename, file_status=r.file.status, transactions=r.transactions)
             for r in rows]
     return jsonify({"statements": result})
+
+
+@bp.post("/statements")
+@requires("reviewer")
+def upload_statement() -> Response:
+    result = actions.import_statement(context.current_user(), request.files.get("file"))
+    return jsonify(plain(result))
 
 
 @bp.get("/audit")

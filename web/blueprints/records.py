@@ -88,6 +88,16 @@ def statements() -> str:
     return render_template("statements.html", rows=rows, files=files)
 
 
+@bp.post("/statements/upload")
+@requires("reviewer")
+def upload_statement() -> Response:
+    result = actions.import_statement(context.current_user(), request.files.get("file"))
+    flash(f"{result.filename}: {result.status}"
+          f"{f' ({result.format})' if result.format else ''}, "
+          f"{result.transactions_new} new lines{f': {result.message}' if result.message else ''}")
+    return back("records.statements")
+
+
 @bp.get("/audit")
 @requires("viewer")
 def audit() -> str:

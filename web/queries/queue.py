@@ -21,6 +21,7 @@ from reconciler.errors import InputError
 from reconciler.money import ZERO, money
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,10 @@ class QueuePage:
     total_pending: int
     filters: QueueFilter = field(default_factory=QueueFilter)
 
+    @property
+    def total_is_capped(self) -> bool:
+        return self.total_pending > COUNT_CAP
+
 
 def parse_cursor(text: str | None) -> tuple[float, int] | None:
     if not text:
@@ -174,10 +179,16 @@ def head_proposal_ids(session: Session, filters: QueueFilter, limit: int) -> lis
     return list(session.scalars(stmt))
 
 
-def count_pending(session: Session) -> int:
-    """Pending proposals (best and alternatives): the queue's size at a glance."""
-    return session.scalar(select(func.count()).select_from(ProposalRow)
-                          .where(ProposalRow.state == "pending")) or 0
+def count_pending(session: Session, cap: int | None = None) -> int:
+    """Pending proposals (best and alternatives): the queue's size at a glance.
+
+    With `cap`, counting stops after cap + 1 rows: an exact count of 100,000 rows costs more
+    than the rest of the page, and "more than 10,000" tells a reviewer just as much.
+    """
+    pending = select(ProposalRow.id).where(ProposalRow.state == "pending")
+    if cap is not None:
+        pending = pending.limit(cap + 1)
+    return session.scalar(select(func.count()).select_from(pending.subquery())) or 0
 
 
 def load_queue(session: Session, filters: QueueFilter, after: str | None = None,
@@ -198,7 +209,7 @@ def load_queue(session: Session, filters: QueueFilter, after: str | None = None,
         next_cursor = f"{last.confidence!r}_{last.id}"
     entries = build_entries(session, heads)
     return QueuePage(entries=tuple(entries), next_cursor=next_cursor,
-                     total_pending=count_pending(session), filters=filters)
+                     total_pending=count_pending(session, COUNT_CAP), filters=filters)
 
 
 def build_entries(session: Session, heads: list[ProposalRow]) -> list[QueueEntry]:
