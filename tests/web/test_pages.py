@@ -150,3 +150,14 @@ def test_queue_count_is_capped(db: Database, seeded: Seeded) -> None:
         assert count_pending(s) == 3
         assert count_pending(s, cap=1) == 2  # stops counting after cap + 1 rows
         assert count_pending(s, cap=5) == 3
+
+
+def test_customer_page_shows_the_dunning_stage(db: Database, seeded: Seeded,
+                                               client_for: Clients) -> None:
+    from reconciler.db.collections import ItemDunningRow
+
+    assert "not dunned" in page(client_for("viewer"), "/customers/C002")
+    with db.transaction() as s:
+        s.add(ItemDunningRow(item_id=seeded.item_ids["INV-3"], level=2, stage="second_reminder"))
+    html = page(client_for("viewer"), "/customers/C002")
+    assert "second_reminder (level 2)" in html and "500.00 EUR" in html

@@ -41,7 +41,8 @@ def customer(customer_id: str) -> str:
     today = dt.datetime.now(dt.UTC).date()
     with context.database().session() as s:
         detail = records.customer_detail(s, customer_id, today)
-    return render_template("customer.html", d=detail, c=detail.row, as_of=today)
+    return render_template("customer.html", d=detail, c=detail.row, as_of=today,
+                           base_currency=context.settings().base_currency)
 
 
 @bp.post("/evidence/<int:evidence_id>/remove")

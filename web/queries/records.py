@@ -146,15 +146,19 @@ def customer_detail(session: Session, customer_id: str, as_of: dt.date) -> Custo
 
 
 def _dunning_stage(session: Session, customer_id: str) -> str | None:
-    """The customer's dunning stage when the collections slice records one."""
-    from reconciler.db.base import Base
+    """The furthest dunning stage among the customer's open items, as the daily run left it."""
+    from reconciler.db.collections import ItemDunningRow
 
-    table = Base.metadata.tables.get("dunning_states") or Base.metadata.tables.get("dunning_stages")
-    if table is None or "customer_id" not in table.c or "stage" not in table.c:
+    found = session.execute(
+        select(ItemDunningRow.stage, ItemDunningRow.level)
+        .join(OpenItemRow, OpenItemRow.id == ItemDunningRow.item_id)
+        .where(OpenItemRow.customer_id == customer_id, OpenItemRow.status != "closed",
+               ItemDunningRow.level > 0)
+        .order_by(ItemDunningRow.level.desc()).limit(1)).first()
+    if found is None:
         return None
-    value = session.scalar(select(table.c.stage).where(table.c.customer_id == customer_id)
-                           .limit(1))
-    return str(value) if value is not None else None
+    stage, level = found
+    return f"{stage or 'level'} (level {level})"
 
 
 @dataclass(frozen=True, slots=True)
