@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from matchers import ENTRY_POINT_GROUP, Matcher
-from matchers.candidates import LearnedLink
+from matchers.candidates import CandidateView, LearnedLink
 from matchers.registry import validate
 from reconciler.domain import Evidence, ItemStatus, Payment, Proposal
 from tests.matchers.builders import (
@@ -45,7 +45,7 @@ PAYMENTS = [
 ]
 
 
-def fixture_view():  # type: ignore[no-untyped-def]
+def fixture_view() -> CandidateView:
     customers = [*default_customers(), customer("C4", "Sub of Acme", parent="C1")]
     items = [item("INV-2026-00123", "100.00"), item("INV-2026-00124", "250.00"),
              item("CN-2026-0007", "-30.00"), item("INV-80", "80.00", "C2"),
@@ -62,7 +62,7 @@ def matcher(request: pytest.FixtureRequest) -> Matcher:
     instance = request.param.load()(SETTINGS)
     assert isinstance(instance, Matcher)
     assert instance.name == request.param.name
-    return instance  # type: ignore[no-any-return]
+    return instance
 
 
 def test_builtins_are_registered() -> None:
