@@ -1,7 +1,7 @@
 """Deliver posted cash entries to every configured ERP sink, exactly once per sink.
 
 A delivery row per (sink, posting) is created when the posting is first seen. Delivery goes
-in sequence order per sink: the oldest due row is claimed (`claimed_until`, set by an
+in sequence order per sink: the oldest due rows are claimed (`claimed_until`, set by an
 optimistic UPDATE that only one process can win, so a manual run and the scheduler never send
 the same row at once), delivered, and its outcome recorded. A failure waits with exponential
 backoff and stops that sink for this run, so the ERP never receives entry n+1 before entry n;
@@ -17,8 +17,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
@@ -34,6 +34,8 @@ from reconciler.settings import Settings
 log = logging.getLogger(__name__)
 ACTOR = "system:outbox"
 MAX_BACKOFF_SECONDS = 3600.0
+# Rows claimed per transaction; a crash repeats at most this many deliveries (idempotently).
+CLAIM_BATCH = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,89 +111,134 @@ def deliver(db: Database, settings: Settings, *, sinks: Iterable[str] | None = N
     return reports
 
 
-def _claim(db: Database, sink: str, claim_seconds: int, now_only: bool
-           ) -> tuple[int, int, dict[str, object]] | None:
-    """Claim the sink's oldest pending delivery, or None if it is not this run's to send."""
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    row_id: int
+    attempt: int  # the number of this attempt
+    payload: dict[str, object]
+
+
+class _ClaimLost(Exception):
+    """Another process claimed some of the rows between our read and our update."""
+
+
+def _claim(db: Database, sink: str, claim_seconds: int, now_only: bool,
+           size: int) -> list[_Claimed]:
+    """Claim the sink's oldest pending deliveries, in order, up to the first that is not this
+    run's to send (waiting for its retry, or being delivered by another process)."""
     now = utcnow()
-    with db.transaction() as session:
-        row = session.scalars(
-            select(OutboxDeliveryRow)
-            .where(OutboxDeliveryRow.sink == sink, OutboxDeliveryRow.state == "pending")
-            .order_by(OutboxDeliveryRow.sequence).limit(1)).first()
-        if row is None:
-            return None
-        if row.claimed_until is not None and row.claimed_until > now:
-            return None  # another process is delivering it right now
-        if not now_only and row.next_attempt_at > now:
-            return None  # the oldest is waiting for its retry: keep the order
-        # Optimistic claim: only one process's UPDATE matches the values it read.
-        claimed = session.execute(
-            update(OutboxDeliveryRow)
-            .where(OutboxDeliveryRow.id == row.id,
-                   OutboxDeliveryRow.attempts == row.attempts,
-                   OutboxDeliveryRow.state == "pending")
-            .values(attempts=row.attempts + 1,
-                    claimed_until=now + dt.timedelta(seconds=claim_seconds))
-            .execution_options(synchronize_session=False))
-        if int(getattr(claimed, "rowcount", 0) or 0) != 1:
-            return None
-        posting = session.get(PostingRow, row.posting_pk)
-        assert posting is not None
-        return row.id, row.attempts + 1, dict(posting.payload)
+    try:
+        with db.transaction() as session:
+            rows = session.scalars(
+                select(OutboxDeliveryRow)
+                .where(OutboxDeliveryRow.sink == sink, OutboxDeliveryRow.state == "pending")
+                .order_by(OutboxDeliveryRow.sequence).limit(size)).all()
+            run = []
+            for row in rows:
+                if row.claimed_until is not None and row.claimed_until > now:
+                    break  # another process is delivering it right now
+                if not now_only and row.next_attempt_at > now:
+                    break  # waiting for its retry: later entries wait too, keeping the order
+                run.append(row)
+            if not run:
+                return []
+            ids = [row.id for row in run]
+            # Optimistic claim: only one process's UPDATE matches every row it read.
+            result = session.execute(
+                update(OutboxDeliveryRow)
+                .where(OutboxDeliveryRow.id.in_(ids), OutboxDeliveryRow.state == "pending",
+                       or_(OutboxDeliveryRow.claimed_until.is_(None),
+                           OutboxDeliveryRow.claimed_until <= now))
+                .values(claimed_until=now + dt.timedelta(seconds=claim_seconds))
+                .execution_options(synchronize_session=False))
+            if int(getattr(result, "rowcount", 0) or 0) != len(ids):
+                raise _ClaimLost
+            payloads: dict[int, dict[str, object]] = {
+                posting_id: payload for posting_id, payload in session.execute(
+                    select(PostingRow.id, PostingRow.payload)
+                    .where(PostingRow.id.in_([row.posting_pk for row in run])))}
+            return [_Claimed(row.id, row.attempts + 1, dict(payloads[row.posting_pk]))
+                    for row in run]
+    except (_ClaimLost, OperationalError):
+        return []  # SQLite: the other writer won the lock; either way it delivers these
 
 
 def _deliver_sink(db: Database, name: str, sink: Sink, max_attempts: int, timeout: int,
                   now_only: bool, backoff_seconds: float, limit: int) -> SinkReport:
     delivered = failed = given_up = 0
     last_error: str | None = None
-    for _ in range(limit):
-        claimed = _claim(db, name, timeout * 2 + 30, now_only)
-        if claimed is None:
+    while delivered + failed < limit:
+        batch = _claim(db, name, timeout * 2 + 30, now_only,
+                       min(CLAIM_BATCH, limit - delivered - failed))
+        if not batch:
             break
-        row_id, attempts, payload = claimed
-        try:
-            ack = sink.deliver(payload)
-        except ConnectorError as exc:
-            last_error = str(exc)
+        done: list[tuple[_Claimed, str]] = []
+        stop = False
+        for position, item in enumerate(batch):
+            try:
+                done.append((item, sink.deliver(item.payload)))
+                continue
+            except ConnectorError as exc:
+                last_error = str(exc)
             failed += 1
-            gave_up = attempts >= max_attempts
+            gave_up = item.attempt >= max_attempts
             given_up += int(gave_up)
-            _record_failure(db, row_id, attempts, last_error, gave_up, backoff_seconds)
+            # What went out before the failure is recorded with it; what comes after it
+            # is released untried, so entry n+1 never overtakes entry n.
+            rest = [] if gave_up else batch[position + 1:]
+            _record(db, done, (item, last_error, gave_up), rest, backoff_seconds)
+            delivered += len(done)
+            done = []
             if not gave_up:
+                stop = True
                 break
-            continue
-        _record_success(db, row_id, ack)
-        delivered += 1
+        if done:
+            _record(db, done, None, [], backoff_seconds)
+            delivered += len(done)
+        if stop:
+            break
     with db.session() as session:
         pending = len(session.scalars(select(OutboxDeliveryRow.id).where(
             OutboxDeliveryRow.sink == name, OutboxDeliveryRow.state == "pending")).all())
     return SinkReport(name, delivered, failed, given_up, pending, last_error)
 
 
-def _record_success(db: Database, row_id: int, ack: str) -> None:
+def _record(db: Database, done: list[tuple[_Claimed, str]],
+            failure: tuple[_Claimed, str, bool] | None, release: list[_Claimed],
+            backoff_seconds: float) -> None:
+    """Record delivered rows, the failed one and release the untried, in one transaction."""
+    now = utcnow()
     with db.transaction() as session:
-        row = session.get(OutboxDeliveryRow, row_id)
-        assert row is not None
-        row.state, row.delivered_at, row.ack, row.last_error = "delivered", utcnow(), ack, None
-        row.claimed_until = None
-        journal.record(session, actor=ACTOR, action="posting.delivered",
-                       subject=f"posting:{row.sequence}", reason=f"sink {row.sink}",
-                       data={"sink": row.sink, "attempts": row.attempts, "ack": ack[:500]})
-
-
-def _record_failure(db: Database, row_id: int, attempts: int, error: str, gave_up: bool,
-                    backoff_seconds: float) -> None:
-    delay = min(backoff_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
-    with db.transaction() as session:
-        row = session.get(OutboxDeliveryRow, row_id)
-        assert row is not None
-        row.last_error, row.claimed_until = error, None
-        row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
-        if gave_up:
-            row.state = "failed"
-            journal.record(session, actor=ACTOR, action="posting.delivery_failed",
-                           subject=f"posting:{row.sequence}", reason=error[:500],
-                           data={"sink": row.sink, "attempts": attempts})
+        acknowledged: list[list[object]] = []
+        sink = ""
+        for item, ack in done:
+            row = session.get(OutboxDeliveryRow, item.row_id)
+            assert row is not None
+            row.state, row.delivered_at, row.ack, row.last_error = "delivered", now, ack, None
+            row.attempts, row.claimed_until = item.attempt, None
+            acknowledged.append([row.sequence, row.attempts, ack[:200]])
+            sink = row.sink
+        if acknowledged:  # one journal row per recorded batch, naming each acknowledgement
+            journal.record(session, actor=ACTOR, action="posting.delivered",
+                           subject=f"sink:{sink}",
+                           reason=f"{len(acknowledged)} postings acknowledged",
+                           data={"sink": sink, "deliveries": acknowledged})
+        if failure is not None:
+            item, error, gave_up = failure
+            row = session.get(OutboxDeliveryRow, item.row_id)
+            assert row is not None
+            delay = min(backoff_seconds * 2 ** (item.attempt - 1), MAX_BACKOFF_SECONDS)
+            row.attempts, row.last_error, row.claimed_until = item.attempt, error, None
+            row.next_attempt_at = now + dt.timedelta(seconds=delay)
+            if gave_up:
+                row.state = "failed"
+                journal.record(session, actor=ACTOR, action="posting.delivery_failed",
+                               subject=f"posting:{row.sequence}", reason=error[:500],
+                               data={"sink": row.sink, "attempts": item.attempt})
+        for item in release:
+            row = session.get(OutboxDeliveryRow, item.row_id)
+            assert row is not None
+            row.claimed_until = None
 
 
 def retry_failed(db: Database, sink: str) -> int:

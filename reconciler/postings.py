@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from reconciler import journal
 from reconciler.db.bank import TransactionRow
@@ -46,26 +46,34 @@ def derive_postings(session: Session, *, limit: int = 1000) -> list[PostingRow]:
         .outerjoin(PostingRow, PostingRow.application_id == ApplicationRow.id)
         .where(PostingRow.id.is_(None))
         .order_by(ApplicationRow.id).limit(limit)
+        .options(selectinload(ApplicationRow.lines))
     ).all()
     if not pending:
         return []
+    # Load the transactions (into the session) and the items once for the whole batch.
+    session.scalars(select(TransactionRow).where(
+        TransactionRow.id.in_({a.transaction_id for a in pending}))).all()
+    items = {item.id: item for item in session.scalars(select(OpenItemRow).where(
+        OpenItemRow.id.in_({ln.item_id for a in pending for ln in a.lines if ln.item_id})))}
     last = session.scalar(select(func.max(PostingRow.sequence))) or 0
     created: list[PostingRow] = []
     for application in pending:
         last += 1
-        posting = _posting(session, application, last)
+        posting = _posting(session, application, last, items)
         session.add(posting)
-        session.flush()
-        journal.record(session, actor=ACTOR, action="posting.created",
-                       subject=f"posting:{posting.sequence}",
-                       reason=f"{posting.kind} {application.id}",
-                       data={"posting_id": posting.posting_id,
-                             "application_id": application.id})
         created.append(posting)
+    # One journal row for the batch, naming every posting it created.
+    first, final = created[0].sequence, created[-1].sequence
+    journal.record(session, actor=ACTOR, action="posting.created",
+                   subject=f"postings:{first}-{final}",
+                   reason=f"{len(created)} postings from applications",
+                   data={"postings": [[p.sequence, p.posting_id, p.application_id, p.kind]
+                                      for p in created]})
     return created
 
 
-def _posting(session: Session, application: ApplicationRow, sequence: int) -> PostingRow:
+def _posting(session: Session, application: ApplicationRow, sequence: int,
+             items: dict[int, OpenItemRow]) -> PostingRow:
     transaction = session.get(TransactionRow, application.transaction_id)
     assert transaction is not None  # a foreign key guarantees it
     currency = transaction.currency
@@ -73,8 +81,6 @@ def _posting(session: Session, application: ApplicationRow, sequence: int) -> Po
     if application.reverses_id is not None:
         reverses_sequence = session.scalar(select(PostingRow.sequence).where(
             PostingRow.application_id == application.reverses_id))
-    items = {item.id: item for item in session.scalars(select(OpenItemRow).where(
-        OpenItemRow.id.in_([ln.item_id for ln in application.lines if ln.item_id])))}
     posting_id = str(uuid.uuid4())
     payload: dict[str, Any] = {
         "posting_id": posting_id,

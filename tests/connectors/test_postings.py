@@ -60,3 +60,20 @@ def test_overpayment_goes_to_unapplied_cash(db: Database) -> None:
         ("bank", "debit", "1050.00"), ("receivable", "credit", "1000.00"),
         ("unapplied_cash", "credit", "50.00")]
     assert lines[2]["customer_id"] == "C1"
+
+
+def test_posting_creation_is_journaled(db: Database) -> None:
+    from sqlalchemy import select
+
+    from reconciler import journal
+    from reconciler.db.journal import JournalRow
+
+    apply(db, payment_with_items(db))
+    with db.transaction() as session:
+        [posting] = derive_postings(session)
+    with db.session() as session:
+        rows = session.scalars(select(JournalRow).where(
+            JournalRow.action == "posting.created")).all()
+        assert journal.verify(session).ok
+    assert [r.data["postings"] for r in rows] == [
+        [[1, posting.posting_id, posting.application_id, "application"]]]
