@@ -78,7 +78,9 @@ _LONGEST_NOT_PROVIDED = max(len(text) for text in _NOT_PROVIDED)
 # German ?NN subfields (and Triodos >NN)
 # ---------------------------------------------------------------------------------------------
 
-_GERMAN_START = re.compile(r"(?P<gvc>\d{3})?(?P<sep>[?>])(?:00|10|20)")
+# A three-digit GVC and the first subfield (`166?00`, `166?30` at Kontist, Triodos `000>10`);
+# without the GVC, the text must open with ?00, ?10 or ?20.
+_GERMAN_START = re.compile(r"(?P<gvc>\d{3})(?P<sep>[?>])\d\d|(?P<sep_only>\?)(?:00|10|20)")
 # SEPA keywords inside the purpose subfields (?20-?29, ?60-?63), per DFÜ-Abkommen Anlage 3.
 _SEPA_KEYWORD = re.compile(
     r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT|SQTP|PURP|RTRN)\+"
@@ -114,7 +116,7 @@ def parse_german(text: str) -> Details | None:
     match = _GERMAN_START.match(flat)
     if not match:
         return None
-    separator = match.group("sep")
+    separator = match.group("sep") or match.group("sep_only")
     fields = _german_subfields(flat[match.end("gvc") if match.group("gvc") else 0:], separator)
     details = Details()
     gvc = match.group("gvc")
@@ -177,7 +179,6 @@ _SLASH_KEYS = (
     "ULTB|ULTD|ID|SVCL|IREF|KREF|ACCW|TRCD|BUSP|CDTRREFTP|CDTRREF|FX|EXCH|COAM|OAMT|CHGS|SUM"
 )
 _SLASH_KEYWORD = re.compile(rf"/({_SLASH_KEYS})/")
-_SLASH_START = re.compile(rf"/({_SLASH_KEYS})/")
 
 
 # SWIFT lines are at most 65 characters; the first line of :86: shares them with the tag.
@@ -211,7 +212,7 @@ def parse_slash_keywords(text: str) -> Details | None:
     Only known keywords split the text, so a '/' inside a description stays part of it.
     """
     flat = join_wrapped_lines(text)
-    if not _SLASH_START.match(flat):
+    if not _SLASH_KEYWORD.match(flat):
         return None
     parts = _SLASH_KEYWORD.split(flat)
     values: dict[str, str] = {}
@@ -349,5 +350,15 @@ def parse_details(text: str) -> Details:
     for layout in DETAIL_LAYOUTS:
         details = layout(text)
         if details is not None:
-            return details
+            return _compact_identifiers(details)
     return parse_unstructured(text)
+
+
+def _compact_identifiers(details: Details) -> Details:
+    """IBANs and BICs hold no spaces: a space in one comes from print grouping
+    (`DE89 3704 ...`) or from a line wrap put back in the wrong place."""
+    for name in ("counterparty_iban", "counterparty_bic"):
+        value = getattr(details, name)
+        if value and " " in value:
+            setattr(details, name, value.replace(" ", ""))
+    return details

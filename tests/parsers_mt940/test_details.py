@@ -182,3 +182,19 @@ def test_join_wrapped_lines_by_width() -> None:
     assert join_wrapped_lines("a" * 61 + "\nbc") == "a" * 61 + "bc"
     assert join_wrapped_lines("short\nnext") == "short next"
     assert join_wrapped_lines("x\n" + "b" * 65 + "\nc") == "x " + "b" * 65 + "c"
+
+
+def test_german_layout_may_open_with_any_subfield_after_the_gvc() -> None:
+    # Kontist writes no booking text: the GVC is followed straight by ?30.
+    details = parse_details("166?30SPKRDE33XXX?31DE59320500000001908722?32CHRISTIAN BENDT")
+    assert (details.counterparty_bic, details.counterparty_iban, details.counterparty_name) == \
+        ("SPKRDE33XXX", "DE59320500000001908722", "CHRISTIAN BENDT")
+
+
+def test_identifiers_lose_spaces_from_wrapping_and_grouping() -> None:
+    # Knab cut the BIC on a short line: the width rule put a space into it.
+    details = parse_details("/TRTP/OVERBOEKING/IBAN/DE89 3704 0044 0532 0130 00/BIC/SXPYDEHHXX\n"
+                            "X/NAME/STRIPE PAYMENTS UK LTD/REMI/SHOPIFY D3DJ2")
+    assert details.counterparty_bic == "SXPYDEHHXXX"
+    assert details.counterparty_iban == "DE89370400440532013000"
+    assert details.counterparty_name == "STRIPE PAYMENTS UK LTD"
