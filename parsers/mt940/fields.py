@@ -319,33 +319,31 @@ def parse_statement_line(value: str, currency: str | None) -> StatementLine:
     match = _STATEMENT_LINE.fullmatch(value)
     if not match:
         raise InputError(f"not a statement line: {value.splitlines()[0] if value else ''!r}")
-    value_date = parse_date(match.group("value_date"))
-    entry = match.group("entry_date")
-    booking_date = booking_date_near(value_date, entry) if entry and entry.strip() else None
-    mark = match.group("mark")
-    amount = parse_amount(match.group("amount"), currency)
-    if mark in ("D", "RC"):
+    (value_text, entry, mark, funds_code, amount_text, type_code, reference, bank_reference,
+     supplementary_text) = match.groups()
+    value_date = parse_date(value_text)
+    booking_date = booking_date_near(value_date, entry) if entry and entry[0] != " " else None
+    amount = parse_amount(amount_text, currency)
+    if mark == "D" or mark == "RC":
         amount = -amount
-    reference = match.group("reference") or ""
-    supplementary_lines: list[str] = []
-    if len(reference) > 16 and match.group("bank_reference") is None:
+    supplementary = supplementary_text
+    if len(reference) > 16 and bank_reference is None:
         # Beyond the 16 characters of the reference: old Rabobank's counterparty name.
-        supplementary_lines.append(reference[16:].strip())
+        supplementary = f"{reference[16:]}\n{supplementary or ''}"
         reference = reference[:16]
-    if match.group("supplementary"):
-        supplementary_lines.extend(match.group("supplementary").split("\n"))
-    supplementary = " ".join(line.strip() for line in supplementary_lines if line.strip())
-    type_code = (match.group("type_code") or "").strip() or None
+    if supplementary:
+        supplementary = " ".join(
+            line.strip() for line in supplementary.split("\n") if line and not line.isspace())
     return StatementLine(
-        amount=amount,
-        value_date=value_date,
-        booking_date=booking_date,
-        mark=mark,
-        funds_code=match.group("funds_code"),
-        type_code=type_code,
-        customer_reference=_reference(reference),
-        bank_reference=_reference(match.group("bank_reference")),
-        supplementary_details=supplementary or None,
+        amount,
+        value_date,
+        booking_date,
+        mark,
+        funds_code,
+        type_code.strip() or None if type_code else None,
+        _reference(reference),
+        _reference(bank_reference),
+        supplementary or None,
     )
 
 
