@@ -374,12 +374,14 @@ def parse_date_time(value: str) -> dt.datetime:
     if hour > 23 or minute > 59:
         raise InputError(f"not a valid time: {value!r}")
     tz: dt.tzinfo | None = None
-    if match.group("offset"):
-        offset = match.group("offset")
+    groups = match.groupdict()
+    offset = groups.get("offset")
+    if offset:
         minutes = int(offset[:2]) * 60 + int(offset[2:])
         if minutes >= 24 * 60:
             raise InputError(f"not a valid UTC offset: {value!r}")
-        sign = -1 if match.group("offset_sign") == "-" else 1
+        # mt-940 5.x reads the sign; 4.x only knew '+' offsets.
+        sign = -1 if groups.get("offset_sign") == "-" else 1
         tz = dt.timezone(dt.timedelta(minutes=sign * minutes))
     return dt.datetime(date.year, date.month, date.day, hour, minute, tzinfo=tz)
 

@@ -281,3 +281,10 @@ def test_the_library_statement_pattern_misreads_what_we_read(value: str, problem
     ours = parse_statement_line(value, "EUR")
     assert ours.amount in (Decimal("-2000.00"), Decimal("43985.66"), Decimal("-12.50"))
     assert ours.customer_reference is None
+
+
+def test_date_time_indication_west_of_utc_and_without_offset() -> None:
+    assert parse_date_time("1701191815-0130").utcoffset() == -dt.timedelta(hours=1, minutes=30)
+    assert parse_date_time("1701191815").tzinfo is None
+    with pytest.raises(InputError):
+        parse_date_time("1701192575")
