@@ -15,6 +15,7 @@ several sets fit equally well, that is ambiguity and nobody is auto-applied.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -315,6 +316,9 @@ def propose_for_identities(matcher: str, payment: Payment, view: CandidateView,
     named = _named_set_fits(matcher, payment, view, settings, identities, scan)
     if named is not None:
         return [named]
+    anchored = _anchored(matcher, payment, view, settings, identities, scan)
+    if anchored:
+        return anchored
     found: list[tuple[Identity, list[OpenItem], SearchResult, bool, bool]] = []
     for identity in identities:
         charges = settings.tolerance(payment.currency).bank_charge
@@ -345,6 +349,43 @@ def propose_for_identities(matcher: str, payment: Payment, view: CandidateView,
                                        truncated, via_group, scan, settings))
     proposals.sort(key=lambda p: (-p.confidence, sorted(str(k) for k in p.item_keys)))
     return proposals[:SOLUTION_LIMIT]
+
+
+def _anchored(matcher: str, payment: Payment, view: CandidateView, settings: MatchingSettings,
+              identities: Sequence[Identity], scan: ReferenceScan) -> list[Proposal]:
+    """The payment names some items and pays more: search only the sets that contain them.
+
+    Payers often list a few invoices and pay more of them. The named items are forced into
+    the set and the rest of the amount is searched among the payer's other items.
+    """
+    cited = list(scan.cited_open)
+    named_total = sum((i.open_amount for i in cited), ZERO)
+    if not cited or payment.amount <= named_total:
+        return []
+    rest = dataclasses.replace(payment, amount=payment.amount - named_total)
+    charges = settings.tolerance(payment.currency).bank_charge
+    for identity in identities:
+        group = view.group_of(identity.customer_id)
+        if not all(i.customer_id in group for i in cited):
+            continue
+        named = {i.key for i in cited}
+        pool, truncated = candidate_items(rest, view, [identity.customer_id],
+                                          settings.combination_max_items, charges)
+        pool = [i for i in pool if i.key not in named]
+        result = search_items(rest, pool, settings)
+        if not result.solutions:
+            return []
+        proposals = []
+        for solution in result.solutions:
+            chosen = [*cited, *(pool[i] for i, _ in solution)]
+            flags = [False] * len(cited) + [d for _, d in solution]
+            key = (result.difference or 0, len(chosen))
+            sized = dataclasses.replace(result, size=len(chosen))
+            proposals.append(_proposal(matcher, payment, view, identity, chosen, flags, sized,
+                                       result.count, key, truncated, False, scan, settings))
+        proposals.sort(key=lambda p: (-p.confidence, sorted(str(k) for k in p.item_keys)))
+        return proposals[:SOLUTION_LIMIT]
+    return []
 
 
 def _named_set_fits(matcher: str, payment: Payment, view: CandidateView,
