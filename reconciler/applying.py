@@ -269,19 +269,19 @@ _L = cast(Table, ApplicationLineRow.__table__)
 def _read_line(session: Session, transaction_id: int, *, skip_locked: bool = False,
                only_open: bool = False) -> _Line | None:
     """Lock and read one bank line; None when absent (or, with skip_locked, taken)."""
+    columns = (_T.c.id, _T.c.amount, _T.c.currency, _T.c.value_date, _T.c.booking_date,
+               _T.c.state)
     if _is_sqlite(session):
-        # SQLite has one writer at a time: take the write lock first, so that the checks
-        # that follow read what the last writer committed.
+        # SQLite has one writer at a time: the read is a write (UPDATE ... RETURNING), so it
+        # takes the write lock and sees what the last writer committed.
         condition = _T.c.id == transaction_id
         if only_open:
             condition = condition & _T.c.state.in_(OPEN_STATES)
-        claimed = session.execute(update(_T).where(condition).values(state=_T.c.state))
-        if not claimed.rowcount:  # type: ignore[attr-defined]
-            return None
-    row = session.execute(
-        select(_T.c.id, _T.c.amount, _T.c.currency, _T.c.value_date, _T.c.booking_date,
-               _T.c.state).where(_T.c.id == transaction_id)
-        .with_for_update(skip_locked=skip_locked)).one_or_none()
+        row = session.execute(update(_T).where(condition).values(state=_T.c.state)
+                              .returning(*columns)).one_or_none()
+    else:
+        row = session.execute(select(*columns).where(_T.c.id == transaction_id)
+                              .with_for_update(skip_locked=skip_locked)).one_or_none()
     if row is None or (only_open and row.state not in OPEN_STATES):
         return None
     return _Line(row.id, row.amount, row.currency, row.value_date or row.booking_date,
