@@ -1,8 +1,9 @@
 """Hostile bank files, written to disk in chunks (a 200 MB file never sits in the writer's
 memory), and a child-process probe that parses one and reports its peak memory.
 
-The probe runs in a fresh interpreter so `ru_maxrss` is the parse's own peak, not the test
-runner's. `overhead` is peak RSS minus the interpreter at rest minus the file's own size: the
+The probe runs in a fresh interpreter and reads its own high-water mark (`VmHWM`; Linux
+`ru_maxrss` would keep the parent's peak across exec), so the figure is the parse's own.
+`overhead` is peak RSS minus the interpreter at rest minus the file's own size: the
 import reads the whole file into memory by design (it stores the raw bytes), so the question
 for a hostile file is what the parser adds on top.
 """
@@ -139,11 +140,15 @@ class Probe:
 
 
 _PROBE = r"""
-import json, resource, sys, time
+import json, re, sys, time
 from pathlib import Path
 import parsers
 from reconciler.errors import ParseError
-rest = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def high_water_kib():
+    # VmHWM belongs to this process image; ru_maxrss would carry the parent's peak over exec.
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
+rest = high_water_kib()
 began = time.perf_counter()
 path = Path(sys.argv[1])
 data = path.read_bytes()
@@ -154,20 +159,27 @@ except ParseError as exc:
     outcome, message = "ParseError", str(exc)
 except BaseException as exc:
     outcome, message = type(exc).__name__, str(exc)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = high_water_kib()
 print(json.dumps({"outcome": outcome, "message": message[:300], "rest": rest, "peak": peak,
                   "size": len(data), "seconds": time.perf_counter() - began}))
 """
 
 
+def high_water_kib() -> int:
+    """This process image's peak resident memory (Linux `VmHWM`), in KiB."""
+    status = Path("/proc/self/status").read_text(encoding="ascii")
+    found = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(found.group(1)) if found else 0
+
+
 def probe_parse(path: Path, *, timeout: float = 300) -> Probe:
-    """Parse `path` in a fresh interpreter; its outcome and peak memory (Linux ru_maxrss)."""
+    """Parse `path` in a fresh interpreter; its outcome and peak memory (Linux VmHWM)."""
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", _PROBE, str(path)], capture_output=True,
                           text=True, timeout=timeout, cwd=root, check=False)
     if done.returncode != 0:
         return Probe(f"crashed (exit {done.returncode})", done.stderr[-300:], 0, 0, 0)
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    peak = report["peak"] / 1024  # ru_maxrss is in KiB on Linux
+    peak = report["peak"] / 1024  # KiB
     overhead = peak - report["rest"] / 1024 - report["size"] / MB
     return Probe(report["outcome"], report["message"], peak, overhead, report["seconds"])
