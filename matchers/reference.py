@@ -342,9 +342,18 @@ class ReferenceMatcher:
         elif len(owners) > 1 and not all(view.in_same_group(owners[0], o) for o in owners):
             evidence.append(Evidence(NAME, "conflict", "the items belong to unrelated customers "
                                      + ", ".join(owners), scoring.OTHER_CUSTOMER))
-        if customer_id in view.customers_by_name(payment.counterparty_name):
+        named = (*view.customers_by_name(payment.counterparty_name),
+                 *view.customers_by_alias(payment.counterparty_name))
+        if customer_id in named:
             evidence.append(Evidence(NAME, "name", f"payer name {payment.counterparty_name!r} "
                                      f"is {customer_id}", scoring.NAME_EXACT))
+        elif named and not payers and not any(view.in_same_group(n, o) for n in named
+                                              for o in owners):
+            # The name says who pays, the reference says someone else: a typo in the
+            # reference is likelier than one customer paying another's invoice.
+            evidence.append(Evidence(NAME, "conflict", f"payer name {payment.counterparty_name!r}"
+                                     f" is {', '.join(named)}, the items belong to "
+                                     f"{', '.join(owners)}", scoring.NAME_CONFLICT))
         settlement = settle(items, payment, self.settings)
         evidence.extend(amount_evidence(NAME, settlement, 1))
         if partial_said and settlement.fit is not Fit.PARTIAL:

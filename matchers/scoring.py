@@ -47,6 +47,7 @@ PARTIAL = 0.35
 OVERPAYMENT = 0.3
 WRITE_OFF = 0.15
 OTHER_CUSTOMER = 0.45
+NAME_CONFLICT = 0.35  # the payer's name is another customer's than the items'
 CLOSED_REFERENCE = 0.3
 UNRESOLVED_REFERENCE = 0.3
 NOT_CITED = 0.45  # the payment cites items that are not in this set

@@ -248,3 +248,10 @@ def test_prefix_tells_credit_note_from_invoice_with_the_same_digits() -> None:
     items = [item("INV-2026-00275", "500.00", "C2"), item("CN-2026-00275", "-20.00")]
     scan = scan_references(pay("1.00", "cn 2026 275"), view(default_customers(), items))
     assert [i.document_number for h in scan.hits for i in h.open_items] == ["CN-2026-00275"]
+
+
+def test_reference_to_an_item_of_the_customer_the_name_is_not_is_not_auto() -> None:
+    proposal = propose(pay("80.00", "RE-4711", name="Acme Handels GmbH"))[0]
+    assert documents(proposal) == {"RE-4711"}
+    assert any(e.kind == "conflict" and "payer name" in e.detail for e in proposal.evidence)
+    assert proposal.confidence < AUTO
