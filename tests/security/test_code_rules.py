@@ -15,6 +15,7 @@ honest. Tests are out of scope (the conftest's TRUNCATE of table names from meta
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,13 +131,14 @@ def scan_source(source: str, path: str = "<test>") -> list[Finding]:
     return list(unique.values())
 
 
-def production_findings() -> list[Finding]:
-    findings = []
+@functools.cache
+def production_findings() -> tuple[Finding, ...]:
+    findings: list[Finding] = []
     for package in PACKAGES:
         for file in sorted((ROOT / package).rglob("*.py")):
             relative = file.relative_to(ROOT).as_posix()
             findings += scan_source(file.read_text(encoding="utf-8"), relative)
-    return findings
+    return tuple(findings)
 
 
 @pytest.mark.parametrize("source", [
