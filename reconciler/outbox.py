@@ -209,20 +209,14 @@ def _record(db: Database, done: list[tuple[_Claimed, str]],
     """Record delivered rows, the failed one and release the untried, in one transaction."""
     now = utcnow()
     with db.transaction() as session:
-        acknowledged: list[list[object]] = []
-        sink = ""
         for item, ack in done:
             row = session.get(OutboxDeliveryRow, item.row_id)
             assert row is not None
             row.state, row.delivered_at, row.ack, row.last_error = "delivered", now, ack, None
             row.attempts, row.claimed_until = item.attempt, None
-            acknowledged.append([row.sequence, row.attempts, ack[:200]])
-            sink = row.sink
-        if acknowledged:  # one journal row per recorded batch, naming each acknowledgement
             journal.record(session, actor=ACTOR, action="posting.delivered",
-                           subject=f"sink:{sink}",
-                           reason=f"{len(acknowledged)} postings acknowledged",
-                           data={"sink": sink, "deliveries": acknowledged})
+                           subject=f"posting:{row.sequence}", reason=f"sink {row.sink}",
+                           data={"sink": row.sink, "attempts": row.attempts, "ack": ack[:500]})
         if failure is not None:
             item, error, gave_up = failure
             row = session.get(OutboxDeliveryRow, item.row_id)

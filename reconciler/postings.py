@@ -61,14 +61,12 @@ def derive_postings(session: Session, *, limit: int = 1000) -> list[PostingRow]:
         last += 1
         posting = _posting(session, application, last, items)
         session.add(posting)
+        journal.record(session, actor=ACTOR, action="posting.created",
+                       subject=f"posting:{posting.sequence}",
+                       reason=f"{posting.kind} {application.id}",
+                       data={"posting_id": posting.posting_id,
+                             "application_id": application.id})
         created.append(posting)
-    # One journal row for the batch, naming every posting it created.
-    first, final = created[0].sequence, created[-1].sequence
-    journal.record(session, actor=ACTOR, action="posting.created",
-                   subject=f"postings:{first}-{final}",
-                   reason=f"{len(created)} postings from applications",
-                   data={"postings": [[p.sequence, p.posting_id, p.application_id, p.kind]
-                                      for p in created]})
     return created
 
 

@@ -75,5 +75,5 @@ def test_posting_creation_is_journaled(db: Database) -> None:
         rows = session.scalars(select(JournalRow).where(
             JournalRow.action == "posting.created")).all()
         assert journal.verify(session).ok
-    assert [r.data["postings"] for r in rows] == [
-        [[1, posting.posting_id, posting.application_id, "application"]]]
+    assert [(r.subject, r.data["posting_id"]) for r in rows] == [
+        ("posting:1", posting.posting_id)]
