@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from reconciler.errors import ImportRejectedError
 
@@ -132,25 +132,26 @@ class RowReader:
             finally:
                 text.detach()
 
-    def _rows(self, reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
-        line_reader = reader  # csv.reader keeps the physical line count
-        header = self._read_header(line_reader)
+    def _rows(self, reader: Any) -> Iterator[tuple[int, list[str]]]:
+        # `reader.line_num` counts physical lines, so a quoted line break inside a field
+        # still gives the right line number for the rows after it.
+        header = self._read_header(reader)
         self.width = len(header)
-        previous_end = getattr(line_reader, "line_num", 1)
+        previous_end: int = reader.line_num
         while True:
             try:
-                values = next(line_reader)
+                values = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                line = getattr(line_reader, "line_num", 0)
+                line: int = reader.line_num
                 self.problems.append(f"{self.filename} line {line}: CSV syntax error: {exc}")
                 if "NUL" in str(exc) or "unexpected end of data" in str(exc):
                     return  # the reader cannot resynchronise after these
                 previous_end = line
                 continue
             start = previous_end + 1
-            previous_end = getattr(line_reader, "line_num", start)
+            previous_end = reader.line_num
             if not values or (len(values) == 1 and not values[0].strip()):
                 continue  # blank line
             if len(values) != self.width:

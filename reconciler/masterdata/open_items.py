@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from operator import itemgetter
@@ -396,11 +396,7 @@ def _load_existing(conn: Connection) -> dict[Key, tuple[Any, ...]]:
     query = (select(_ITEMS.c.entity, _ITEMS.c.document_number, _ITEMS.c.id, *columns)
              .execution_options(yield_per=20000))
     result = conn.execute(query)
-    return {(row[0], row[1]): tuple(row[2:]) for row in _rows(result)}
-
-
-def _rows(result: Iterable[Any]) -> Iterable[Any]:
-    yield from result
+    return {(row[0], row[1]): tuple(row[2:]) for row in result}
 
 
 def _applied_here(conn: Connection) -> dict[int, Decimal]:
