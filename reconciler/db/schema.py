@@ -1,7 +1,15 @@
 """Imports every table module so that `Base.metadata` is complete (for Alembic and tests)."""
 
-# Slices added by later features register here too.
-from reconciler.db import bank, collections, journal, ledger, matching, outbox, users  # noqa: F401  # noqa: F401, E402
+from reconciler.db import (  # noqa: F401  (imported for their tables)
+    bank,
+    collections,
+    jobs,
+    journal,
+    ledger,
+    matching,
+    outbox,
+    users,
+)
 from reconciler.db.base import Base
 
 metadata = Base.metadata
