@@ -93,12 +93,15 @@ def fill(url: str, proposals: int, match_payments: int, folder: Path) -> None:
     started = time.perf_counter()
     fill_queue(db, proposals)
     with db.transaction() as s:
-        # The queue data set writes transaction ids itself: move the sequence past them.
+        # The queue data set writes transaction ids itself: move the sequences past them.
         s.execute(text("SELECT setval(pg_get_serial_sequence('transactions', 'id'), "
                        "(SELECT max(id) FROM transactions))"))
+        # Its proposals name match run 1, which no row holds: the real run must not be 1.
+        s.execute(text("SELECT setval(pg_get_serial_sequence('match_runs', 'id'), 1)"))
         users.add_user(s, USER, "admin", PASSWORD, actor="cli")
     print(f"filled {proposals:,} pending proposals in {time.perf_counter() - started:.1f} s",
           flush=True)
+    analyze(db)
     if match_payments:
         started = time.perf_counter()
         demo = build_demo(folder / "demo", DemoConfig(seed=3, payments=match_payments,
@@ -111,7 +114,15 @@ def fill(url: str, proposals: int, match_payments: int, folder: Path) -> None:
             import_file(db, path.read_bytes(), path.name)
         print(f"imported a demo day book of {match_payments:,} payments for the match run in "
               f"{time.perf_counter() - started:.1f} s", flush=True)
+        analyze(db)
     db.dispose()
+
+
+def analyze(db: Database) -> None:
+    """Planner statistics after a bulk fill, as autovacuum would gather them within minutes
+    on a live server; without them the first queries plan for empty tables."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
 
 
 class Client:
@@ -129,7 +140,7 @@ class Client:
         try:
             self.conn.request(method, url, body=body, headers=all_headers)
             response = self.conn.getresponse()
-        except (http.client.HTTPException, OSError):
+        except (http.client.RemoteDisconnected, ConnectionError):
             self.conn.close()  # the server closed a kept-alive connection: one retry
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             self.conn.request(method, url, body=body, headers=all_headers)
@@ -199,7 +210,12 @@ def drive(port: int, cookie: str, urls: dict[str, list[str]], deadline: float,
                 budget[0] -= 1
             name = rng.choice(names)
             started = time.perf_counter()
-            status, _, _ = client.request("GET", rng.choice(urls[name]))
+            try:
+                status, _, _ = client.request("GET", rng.choice(urls[name]))
+            except OSError:  # a timeout counts as a failed request; start a new connection
+                status = 0
+                client.close()
+                client = Client(port, cookie)
             stats.add(name, time.perf_counter() - started, status == 200)
     finally:
         client.close()
@@ -233,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--match-payments", type=int, default=3000,
                         help="payments in the day book the concurrent match run works on "
                              "(0: no match run)")
+    parser.add_argument("--match-wait", type=float, default=60,
+                        help="seconds to let the match run finish after the load")
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
     parser.add_argument("--postgres-admin", default=ADMIN_URL)
     args = parser.parse_args(argv)
@@ -249,13 +267,15 @@ def main(argv: list[str] | None = None) -> int:
         try:
             wait_until_up(port, server)
             cookie = sign_in(port)
+            warm = time.perf_counter()
             urls = endpoints(port, cookie)
+            print(f"first API queue page (cold): {time.perf_counter() - warm:.2f} s", flush=True)
             stats = Stats()
             budget = [args.max_requests]
             if args.match_payments:
                 matcher = subprocess.Popen([sys.executable, "-m", "reconciler.cli", "match"],
                                            cwd=folder, env=env, stdout=subprocess.PIPE,
-                                           stderr=subprocess.DEVNULL, text=True)
+                                           stderr=subprocess.STDOUT, text=True)
             match_started = began = time.perf_counter()
             deadline = began + args.seconds
             workers = [threading.Thread(target=drive, args=(port, cookie, urls, deadline,
@@ -270,13 +290,15 @@ def main(argv: list[str] | None = None) -> int:
             if matcher is not None:
                 running = matcher.poll() is None
                 try:  # let it finish (bounded) to report what it did
-                    out, _ = matcher.communicate(timeout=600)
+                    out, _ = matcher.communicate(timeout=args.match_wait)
                 except subprocess.TimeoutExpired:
-                    out = "(not finished 600 s after the load; stopped)"
+                    matcher.terminate()
+                    out, _ = matcher.communicate(timeout=30)
+                    out += f"\n(still matching {args.match_wait:.0f} s after the load: stopped)"
                 took = time.perf_counter() - match_started
                 when = "ran through the whole load" if running else "ended during the load"
                 print(f"match run (recon match, exit {matcher.returncode}) {when}; "
-                      f"{took:.0f} s in all: {out.strip().splitlines()[-1:]}")
+                      f"{took:.0f} s in all: {out.strip().splitlines()[-3:]}")
         finally:
             for process in (matcher, server):
                 if process is not None and process.poll() is None:
