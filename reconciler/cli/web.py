@@ -1,4 +1,5 @@
-"""`recon serve` (the web UI and JSON API under waitress) and `recon user ...`."""
+"""`recon serve` (the web UI and JSON API under waitress, plus the scheduled jobs) and
+`recon user ...`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ def register(groups: CommandGroups) -> None:
     serve.add_argument("--host", help="address to listen on (default: settings web.host)")
     serve.add_argument("--port", type=int, help="port (default: settings web.port)")
     serve.add_argument("--threads", type=int, help="worker threads (default: settings web.threads)")
+    serve.add_argument("--no-scheduler", action="store_true",
+                       help="serve only; run no scheduled jobs in this process")
 
     add = groups.command("add", cmd_user_add, "add a web user (password from RECON_PASSWORD or "
                          "a prompt)", group="user")
@@ -37,8 +40,19 @@ def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
 
     settings = ctx.settings
     app = create_app(settings, ctx.db)
-    serve(app, args.host or settings.web.host, args.port or settings.web.port,
-          threads=args.threads or settings.web.threads)
+    scheduler = None
+    if not args.no_scheduler:
+        from reconciler.scheduler import start_scheduler
+
+        # Bank pulls, outbox delivery and the daily runs live beside the web server; jobs
+        # take a lease in the database, so several `recon serve` processes run each once.
+        scheduler = start_scheduler(settings, ctx.db)
+    try:
+        serve(app, args.host or settings.web.host, args.port or settings.web.port,
+              threads=args.threads or settings.web.threads)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
     return 0
 
 
