@@ -15,6 +15,7 @@ and the innermost frame) with the traceback beside it, to reproduce with `recon 
     python -m tests.benchmarks.fuzz_parsers [--cases 100000] [--seed 1] [--jobs 2]
         [--out fuzz-findings] [--timeout 10]
     python -m tests.benchmarks.fuzz_parsers --memory-mb 200   # big hostile files, peak RSS
+    python -m tests.benchmarks.fuzz_parsers --atheris --cases 100000   # coverage-guided
 
 Case N is derived from (seed, N) alone, so a finding is reproducible by its number too.
 Exit code 1 when anything other than a ParseError came out (or a case ran over --timeout).
@@ -23,6 +24,7 @@ Exit code 1 when anything other than a ParseError came out (or a case ran over -
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import multiprocessing
 import random
@@ -35,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from parsers import parse
 from reconciler.errors import ParseError
@@ -292,6 +295,29 @@ def save_findings(tally: Tally, seed: int, out: Path) -> None:
                                          encoding="utf-8")
 
 
+def atheris_run(cases: int, seed: int, out: Path) -> int:
+    """Coverage-guided fuzzing with atheris (libFuzzer), when it is installed: the seed files
+    are the starting corpus, the parsers are instrumented, `cases` runs at most. libFuzzer
+    stops at the first exception other than ParseError and writes its input to `out`."""
+    import importlib
+
+    atheris: Any = importlib.import_module("atheris")  # optional: pip install atheris
+    atheris.instrument_all()  # the parsers are loaded already: instrument what is loaded
+    corpus = Path(tempfile.mkdtemp(prefix="fuzz-corpus-"))
+    for number, data in enumerate(load_seeds()):
+        (corpus / f"seed-{number}").write_bytes(data)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def one_input(data: bytes) -> None:
+        with contextlib.suppress(ParseError):
+            parse(data, filename="fuzz.bin")
+
+    atheris.Setup([sys.argv[0], f"-runs={cases}", f"-seed={seed}", "-rss_limit_mb=2048",
+                   "-timeout=10", f"-artifact_prefix={out}/", str(corpus)], one_input)
+    atheris.Fuzz()
+    return 0
+
+
 def memory_run(size_mb: int) -> int:
     """Each big hostile file of `tests.security.hostile` in a fresh interpreter: outcome,
     time, peak RSS and the overhead beyond the file's own bytes."""
@@ -318,7 +344,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-mb", type=int, default=0,
                         help="instead: parse big hostile files of this size in a child process "
                              "each and print peak memory")
+    parser.add_argument("--atheris", action="store_true",
+                        help="coverage-guided instead (needs `pip install atheris`)")
     args = parser.parse_args(argv)
+    if args.atheris:
+        return atheris_run(args.cases, args.seed, args.out)
     if args.memory_mb:
         return memory_run(args.memory_mb)
     seeds = load_seeds()
