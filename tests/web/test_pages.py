@@ -161,3 +161,53 @@ def test_customer_page_shows_the_dunning_stage(db: Database, seeded: Seeded,
         s.add(ItemDunningRow(item_id=seeded.item_ids["INV-3"], level=2, stage="second_reminder"))
     html = page(client_for("viewer"), "/customers/C002")
     assert "second_reminder (level 2)" in html and "500.00 EUR" in html
+
+
+def test_keyset_walk_sees_every_head_once(db: Database, seeded: Seeded) -> None:
+    """Many lines with equal confidences and alternatives: paging by (confidence, id) yields
+    each transaction's best pending proposal exactly once, best first."""
+    from sqlalchemy import insert, select
+
+    from reconciler.db.bank import TransactionRow
+    from reconciler.db.matching import ProposalRow
+    from reconciler.money import money
+    from web.queries.queue import QueueFilter, load_queue
+
+    with db.transaction() as s:
+        for n in range(120):
+            tx = TransactionRow(statement_id=seeded.statement_id, position=100 + n,
+                                account="DE89370400440532013000", amount=money("10.00"),
+                                currency="EUR", bank_reference=f"K{n}", state="suggested",
+                                details={})
+            s.add(tx)
+            s.flush()
+            confidence = [0.5, 0.7, 0.9][n % 3]  # many ties
+            ranks = 3 if n % 4 == 0 else 1
+            s.execute(insert(ProposalRow), [
+                {"transaction_id": tx.id, "run_id": 1, "rank": r, "matcher": "fuzzy_name",
+                 "customer_id": "C001", "confidence": confidence / r, "decision": "suggest",
+                 "allocations": [{"entity": "MAIN", "document_number": "INV-2",
+                                  "amount": "10.00"}], "adjustments": [], "evidence": [],
+                 "explanation": "", "state": "rejected" if (r == 1 and n % 8 == 0)
+                 else "pending"} for r in range(1, ranks + 1)])
+    with db.session() as s:
+        seen: list[int] = []
+        after = None
+        while True:
+            page = load_queue(s, QueueFilter(matcher="fuzzy_name"), after, size=7)
+            seen += [e.proposal.id for e in page.entries]
+            if page.next_cursor is None:
+                break
+            after = page.next_cursor
+        pending = s.execute(select(ProposalRow.id, ProposalRow.transaction_id,
+                                   ProposalRow.rank, ProposalRow.confidence)
+                            .where(ProposalRow.state == "pending",
+                                   ProposalRow.matcher == "fuzzy_name")).all()
+    best: dict[int, tuple[int, float, int]] = {}
+    for ident, tx_id, rank, confidence in pending:
+        if tx_id not in best or rank < best[tx_id][0]:
+            best[tx_id] = (rank, confidence, ident)
+    expected = [ident for _, confidence, ident in
+                sorted(best.values(), key=lambda v: (-v[1], -v[2]))]
+    assert seen == expected
+    assert len(seen) == 120

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from reconciler.db.bank import TransactionRow
@@ -193,9 +193,10 @@ def _head_ids(session: Session, filters: QueueFilter, cursor: tuple[float, int] 
         stmt = _pending(filters)
         if cursor is not None:
             confidence, ident = cursor
-            stmt = stmt.where(or_(ProposalRow.confidence < confidence,
-                                  and_(ProposalRow.confidence == confidence,
-                                       ProposalRow.id < ident)))
+            # `confidence <= c` alone is what an index range can seek to; the OR then
+            # settles ties on the id.
+            stmt = stmt.where(ProposalRow.confidence <= confidence,
+                              or_(ProposalRow.confidence < confidence, ProposalRow.id < ident))
         rows = session.execute(stmt.order_by(ProposalRow.confidence.desc(),
                                              ProposalRow.id.desc()).limit(batch)).all()
         if not rows:
