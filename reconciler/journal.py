@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from reconciler.db.base import utcnow
@@ -52,24 +54,56 @@ def entry_hash(seq: int, at: dt.datetime, actor: str, action: str, subject: str,
 
 
 def record(session: Session, *, actor: str, action: str, subject: str, reason: str = "",
-           data: dict[str, Any] | None = None) -> JournalRow:
-    """Append one journal row inside the caller's transaction."""
-    head = session.execute(
-        select(JournalHeadRow).where(JournalHeadRow.id == 1).with_for_update()
-    ).scalar_one_or_none()
+           data: dict[str, Any] | None = None) -> int:
+    """Append one journal row inside the caller's transaction; returns its sequence number.
+
+    Written with plain column statements: the journal is on the hot path of every decision.
+    """
+    return record_many(session, [(actor, action, subject, reason, data)])
+
+
+JournalLine = tuple[str, str, str, str, "dict[str, Any] | None"]  # actor, action, subject, ...
+
+
+def record_many(session: Session, lines: list[JournalLine]) -> int:
+    """Append several rows under one lock of the chain head; returns the last seq."""
+    seq, previous = _lock_head(session)
+    rows = []
+    for actor, action, subject, reason, data in lines:
+        stored = canonical_data(data or {})
+        at = utcnow()
+        seq += 1
+        digest = entry_hash(seq, at, actor, action, subject, reason, stored, previous)
+        rows.append({"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
+                     "reason": reason, "data": stored, "prev_hash": previous, "hash": digest})
+        previous = digest
+    if rows:
+        session.execute(insert(JournalRow), rows)
+        session.execute(update(JournalHeadRow).where(JournalHeadRow.id == 1)
+                        .values(seq=seq, hash=previous))
+    return seq
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    """Lock the chain head (SELECT ... FOR UPDATE) and return (seq, hash).
+
+    `recon init` creates the head; should it be missing (a truncated test database), it is
+    created with INSERT ... ON CONFLICT DO NOTHING so that two first writers cannot collide.
+    """
+    query = select(JournalHeadRow.seq, JournalHeadRow.hash).where(
+        JournalHeadRow.id == 1).with_for_update()
+    head = session.execute(query).first()
     if head is None:
-        head = JournalHeadRow(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-    stored = canonical_data(data or {})
-    at = utcnow()
-    seq = head.seq + 1
-    digest = entry_hash(seq, at, actor, action, subject, reason, stored, head.hash)
-    row = JournalRow(seq=seq, at=at, actor=actor, action=action, subject=subject, reason=reason,
-                     data=stored, prev_hash=head.hash, hash=digest)
-    session.add(row)
-    head.seq, head.hash = seq, digest
-    session.flush()
-    return row
+        session.execute(_insert_head(session))
+        head = session.execute(query).one()
+    return int(head[0]), str(head[1])
+
+
+def _insert_head(session: Session) -> Any:
+    values = {"id": 1, "seq": 0, "hash": GENESIS}
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(JournalHeadRow).values(values).on_conflict_do_nothing()
+    return sqlite_insert(JournalHeadRow).values(values).on_conflict_do_nothing()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,9 @@ depends_on = None
 
 def upgrade() -> None:
     metadata.create_all(bind=op.get_bind())
+    # The journal's chain head exists from the start, so that concurrent first writers lock
+    # it instead of racing to create it.
+    op.bulk_insert(metadata.tables["journal_head"], [{"id": 1, "seq": 0, "hash": "0" * 64}])
 
 
 def downgrade() -> None:
