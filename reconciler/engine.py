@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matchers.candidates import CandidateView, LearnedLink
@@ -302,21 +301,14 @@ def explain(proposal: Proposal, rank: int, best: Proposal, note: str,
 
 
 def _start_run(db: Database) -> int:
-    """Record the run; its journal row also creates the journal's head on a fresh database,
-    where two workers starting at once race to create it (the loser retries once)."""
-    for attempt in range(2):
-        try:
-            with db.transaction() as session:
-                run = MatchRunRow(dry_run=False)
-                session.add(run)
-                session.flush()
-                journal.record(session, actor=f"matcher:engine@{__version__}",
-                               action="match.started", subject=f"run:{run.id}")
-                return run.id
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    """Record the run in the table and the journal."""
+    with db.transaction() as session:
+        run = MatchRunRow(dry_run=False)
+        session.add(run)
+        session.flush()
+        journal.record(session, actor=f"matcher:engine@{__version__}",
+                       action="match.started", subject=f"run:{run.id}")
+        return run.id
 
 
 def _actor(registry: Any, matcher: str) -> str:
