@@ -104,6 +104,8 @@ def _load_user() -> BaseResponse | None:
 
 
 def _before_request() -> BaseResponse | None:
+    if request.endpoint == "static":
+        return None  # CSS and the script are public: no session, no database
     refused = _load_user()
     if refused is not None:
         return refused
@@ -113,7 +115,7 @@ def _before_request() -> BaseResponse | None:
         message = "session expired, sign in again" if g.get("session_expired") else \
             "sign in first"
         return _refuse(401, message)
-    if request.method not in SAFE_METHODS and not g.via_token and request.endpoint != "static":
+    if request.method not in SAFE_METHODS and not g.via_token:
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
         expected = session.get("csrf")
         if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
