@@ -66,6 +66,7 @@ class Tolerance:
 class MatchingSettings:
     auto_threshold: float = 0.95  # confidence at or above which a proposal is applied
     suggest_threshold: float = 0.30  # below this a proposal is not even shown
+    auto_margin: float = 0.10  # the best proposal must lead the next by more than this
     matchers: tuple[str, ...] = ("reference", "combination", "fuzzy_name")
     disabled: tuple[str, ...] = ()
     tolerances: dict[str, Tolerance] = field(default_factory=dict)
