@@ -7,7 +7,9 @@
 or $RECON_TEST_POSTGRES_URL): a throw-away database is created there and dropped at the end.
 The demo generator writes customers, open items (default: two per payment) and camt.053 files;
 they are loaded, then the workers run `python -m reconciler.cli match`, worker k starting
-`stagger * k` seconds after the first. Printed: each worker's summary, the wall time, and the
+`stagger * k` seconds after the first, and the last one only once the others have committed
+their first applications (its candidate view is stale when it writes; `--no-late` starts it
+on time). Printed: each worker's summary, the wall time, and the
 invariant checks (no payment applied twice, every application balanced, item open amounts =
 ERP open amounts - live applications and never across zero, totals add up, journal verifies).
 Exit code 1 when a check fails.
@@ -41,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--stagger", type=float, default=2.0,
                         help="seconds between the starts of two workers")
+    parser.add_argument("--no-late", action="store_true",
+                        help="start the last worker on schedule, not after the first writes")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--noise", type=float, default=1.0)
     parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on")
@@ -72,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
                                      .where(TransactionRow.state == "unreconciled"))
         print(f"loaded in {time.monotonic() - started:.1f} s: {credits:,} credits to match")
         print(f"{args.workers} workers, `recon match` each, started {args.stagger:g} s apart "
-              f"(synchronous_commit {args.synchronous_commit})")
-        result = run_workers(db, url, args.workers, args.stagger, folder)
+              f"(synchronous_commit {args.synchronous_commit}"
+              + ("" if args.no_late else "; the last after the first applications") + ")")
+        result = run_workers(db, url, args.workers, args.stagger, folder, late=not args.no_late)
         db.dispose()
     for worker in result.workers:
         print(f"  worker {worker.worker}: +{worker.started_after:5.1f} s, "

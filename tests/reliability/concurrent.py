@@ -17,7 +17,7 @@ from pathlib import Path
 
 from reconciler.db.session import Database
 from tests.reliability.dataset import child_env, recon_command
-from tests.reliability.invariants import Check, money_checks
+from tests.reliability.invariants import Check, money_checks, scalar
 
 SUMMARY = re.compile(r"matched ([\d,]+) lines .*")
 
@@ -43,8 +43,13 @@ class ConcurrentRun:
         return all(c.ok for c in self.checks) and all(w.exit_code == 0 for w in self.workers)
 
 
-def run_workers(db: Database, url: str, workers: int, stagger: float, cwd: Path) -> ConcurrentRun:
-    """Start the workers (staggered), wait for all, run the invariant checks."""
+def run_workers(db: Database, url: str, workers: int, stagger: float, cwd: Path, *,
+                late: bool = True) -> ConcurrentRun:
+    """Start the workers (staggered), wait for all, run the invariant checks.
+
+    `late`: the last worker starts only once the others have committed their first
+    applications, so its whole candidate view is stale by the time it writes: every proposal
+    it makes for an item the others settled meanwhile must be caught by the re-check."""
     env = child_env(url)
     started = time.monotonic()
     running: list[tuple[int, float, float, subprocess.Popen[str], Path, Path]] = []
@@ -52,6 +57,8 @@ def run_workers(db: Database, url: str, workers: int, stagger: float, cwd: Path)
         delay = stagger * number - (time.monotonic() - started)
         if delay > 0:
             time.sleep(delay)
+        if late and workers > 1 and number == workers - 1:
+            _wait_for_first_applications(db, [r[3] for r in running])
         out, err = cwd / f"worker{number}.out", cwd / f"worker{number}.err"
         with out.open("w") as out_file, err.open("w") as err_file:
             process = subprocess.Popen(recon_command("match"), env=env, cwd=cwd,
@@ -74,3 +81,10 @@ def run_workers(db: Database, url: str, workers: int, stagger: float, cwd: Path)
                         "; ".join(f"worker {r.worker} exit {r.exit_code}: {r.error_tail}"
                                   for r in failed) or f"{len(results)} workers exit 0"))
     return ConcurrentRun(tuple(results), wall, tuple(checks))
+
+
+def _wait_for_first_applications(db: Database, others: list[subprocess.Popen[str]]) -> None:
+    while all(p.poll() is None for p in others):
+        if int(str(scalar(db, "SELECT COUNT(*) FROM applications"))) >= 10:
+            return
+        time.sleep(0.2)

@@ -9,8 +9,9 @@ Four phases, each starting from its own saved database state:
            suggestions, reverse automatic applications; the service calls the web UI makes);
 - outbox:  `recon export postings` delivering every posting to a file sink.
 
-A victim is a real child process, killed with SIGKILL after a random delay (seeded) between
-the command's start-up time and its measured uncut duration. After each kill the stored
+A victim is a real child process, killed with SIGKILL at a random moment (seeded) of its work:
+the delay runs from the moment it has the database open and is drawn up to the time an uncut
+run of the same command worked. After each kill the stored
 state is checked (the state a restart finds), then the same command is started again; when a
 command runs to its end, the next one of the phase starts. When the last command of the phase
 completes, the completion checks run and the database goes back to the phase's saved state.
@@ -18,10 +19,12 @@ completes, the completion checks run and the database goes back to the phase's s
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -266,6 +269,66 @@ def claims_run_out(db: Database) -> None:
                         .values(claimed_until=None))
 
 
+class _Victim:
+    """A command as a child process whose start-up can be told from its work: the work
+    begins when it has the database open (the SQLite file, or a socket to PostgreSQL, among
+    its open files in /proc)."""
+
+    def __init__(self, bench: Workbench, command: list[str], env: dict[str, str]) -> None:
+        self._sqlite = str(bench.store.path) if isinstance(bench.store, SqliteStore) else None
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finish)
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(command, env=env, cwd=bench.folder,
+                                        stdout=subprocess.DEVNULL, stderr=self._stderr)
+
+    def age(self) -> float:
+        return time.monotonic() - self.started
+
+    def _has_database_open(self) -> bool:
+        folder = f"/proc/{self.process.pid}/fd"
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return False
+        for name in names:
+            try:
+                target = os.readlink(f"{folder}/{name}")
+            except OSError:
+                continue
+            if self._sqlite is not None and target.startswith(self._sqlite):
+                return True
+            if self._sqlite is None and target.startswith("socket:"):
+                return True
+        return False
+
+    def wait_for_database(self) -> float | None:
+        """Seconds until the victim opened the database; None if it ended first."""
+        if not os.path.isdir("/proc/self/fd"):
+            return 0.0  # no /proc here: count the start-up as work
+        while self.process.poll() is None:
+            if self._has_database_open():
+                return self.age()
+            time.sleep(0.01)
+        return None
+
+    def kill_after(self, seconds: float) -> bool:
+        """SIGKILL after `seconds` unless it ends first; True when it was killed."""
+        try:
+            self.process.wait(timeout=seconds)
+            return False
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+            return True
+
+    def finish(self) -> tuple[int, str]:
+        code = self.process.wait()
+        self._stderr.seek(0)
+        text_ = self._stderr.read().decode("utf-8", errors="replace").strip()[-300:]
+        self._stderr.close()
+        return code, text_
+
+
 def _journal_rows(db: Database) -> int:
     return int(str(invariants.scalar(db, "SELECT COUNT(*) FROM journal")))
 
@@ -284,13 +347,15 @@ def run_phase(bench: Workbench, phase: str, kills: int, rng: random.Random,
     steps = commands(bench, phase)
     env = bench.env()
     _reset(bench, phase)
+    work: list[float] = []
     for command in steps:  # one uncut round: the durations the kill delays are drawn from
-        at = time.monotonic()
-        result = dataset.run(command, env, bench.folder)
-        report.uncut_seconds.append(time.monotonic() - at)
-        if result.returncode:
-            report.failures.append(f"uncut run of {command[3:5]} exited {result.returncode}: "
-                                   f"{result.stderr.strip()[-300:]}")
+        victim = _Victim(bench, command, env)
+        opened = victim.wait_for_database()
+        code, stderr = victim.finish()
+        report.uncut_seconds.append(victim.age())
+        work.append(max(victim.age() - (opened if opened is not None else 0.0), 0.05))
+        if code:
+            report.failures.append(f"uncut run of {command[3:5]} exited {code}: {stderr}")
     db = bench.database()
     report.record(checks(bench, db, phase, complete=True), "uncut round")
     db.dispose()
@@ -303,30 +368,26 @@ def run_phase(bench: Workbench, phase: str, kills: int, rng: random.Random,
             claims_run_out(db)
         before = _journal_rows(db)
         db.dispose()
-        delay = rng.uniform(bench.startup * 0.8, max(report.uncut_seconds[step],
-                                                     bench.startup) * 1.05)
-        process = subprocess.Popen(steps[step], env=env, cwd=bench.folder,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            _, stderr = process.communicate(timeout=delay)
-            killed = False
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-            _, stderr = process.communicate()
-            killed = True
+        # The kill lands at a random moment of the command's work: after its start-up (the
+        # moment it opened the database), within the time an uncut run worked.
+        victim = _Victim(bench, steps[step], env)
+        opened = victim.wait_for_database()
+        delay = rng.uniform(0.0, work[step])
+        killed = opened is not None and victim.kill_after(delay)
+        code, stderr = victim.finish()
         if killed:
             report.kills += 1
-            report.delays.append(delay)
+            report.delays.append(victim.age())
             db = bench.database()
             report.kills_mid_work += int(_journal_rows(db) > before)
             db.dispose()
-            when = f"kill {report.kills} after {delay:.2f} s"
+            when = (f"kill {report.kills} {delay:.2f} s into the work "
+                    f"({victim.age():.2f} s after the start)")
         else:
             report.completed_commands += 1
             when = f"run of step {step + 1} to its end"
-            if process.returncode:
-                report.failures.append(f"{when}: exit {process.returncode}: "
-                                       f"{stderr.decode(errors='replace').strip()[-300:]}")
+            if code:
+                report.failures.append(f"{when}: exit {code}: {stderr}")
             step += 1
         db = bench.database()
         complete = step == len(steps)
@@ -362,7 +423,7 @@ def summary_lines(store: str, report: PhaseReport) -> list[str]:
              f"after the victim had committed part of its work), commands run to their "
              f"end {report.completed_commands:>3}, rounds completed {report.rounds:>3}; uncut "
              f"{'+'.join(f'{s:.1f}' for s in report.uncut_seconds)} s, mean kill delay "
-             f"{mean:.1f} s; {report.seconds:.0f} s"]
+             f"{mean:.1f} s after the start; {report.seconds:.0f} s"]
     for name, count in sorted(report.passed.items()):
         lines.append(f"    ok   {name}: held {count} times")
     lines.extend(f"    FAIL {failure}" for failure in report.failures[:10])
