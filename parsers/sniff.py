@@ -26,6 +26,14 @@ _MT_TAG = re.compile(r"(?:^|[\r\n{]|\{4:)\s*:(20|25|28C?|60[FM]|61|62[FM]|86|13D
 _MT_APP_HEADER = re.compile(r"\{2:[IO](94[02])")
 
 
+# Archives are not bank files: a bank that zips its statements is unpacked by the connector
+# that knows the bank (EBICS does, with size limits); reading one here would parse whatever
+# text a stored member happens to contain, or inflate a bomb.
+_ARCHIVE_SIGNATURES = ((b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"\x1f\x8b", "gzip"),
+                       (b"BZh", "bzip2"), (b"7z\xbc\xaf\x27\x1c", "7-zip"),
+                       (b"Rar!", "rar"), (b"\xfd7zXZ", "xz"))
+
+
 @dataclass(frozen=True, slots=True)
 class Sniffed:
     family: str  # "camt" | "mt"
@@ -35,6 +43,10 @@ class Sniffed:
 def sniff(data: bytes, *, filename: str = "<input>") -> Sniffed:
     """Name the format of `data`, or raise ParseError when it is no bank file we read."""
     head_bytes = data[:SNIFF_BYTES]
+    for signature, kind in _ARCHIVE_SIGNATURES:
+        if head_bytes.startswith(signature):
+            raise ParseError(f"not a bank statement but a {kind} archive: unpack it first",
+                             where=f"{filename}: line 1")
     if is_utf16(head_bytes):
         head = head_bytes.decode("utf-16", errors="replace")
     else:

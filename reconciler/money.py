@@ -6,6 +6,7 @@ that is off by a cent is a reconciliation that does not balance.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from reconciler.errors import InputError
@@ -18,6 +19,11 @@ _MINOR_UNITS: dict[str, int] = {
 }
 
 ZERO = Decimal("0")
+
+# A plain decimal, as banks and ERPs write amounts: no exponent ('1e999999' would overflow
+# every sum after it), no thousands separators, at most 18 digits before the separator
+# (the largest amount ISO 20022 allows) and 6 after.
+_PLAIN_AMOUNT = re.compile(r"[+-]?\d{1,18}(?:[.,]\d{0,6})?|[+-]?[.,]\d{1,6}")
 
 
 def minor_units(currency: str | None) -> int:
@@ -38,13 +44,16 @@ def money(value: Decimal | int | str) -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
-        text = value.strip().replace(",", ".")
+        text = value.strip()
+        if not _PLAIN_AMOUNT.fullmatch(text):
+            raise InputError(f"not an amount: {value[:40]!r}")
+        text = text.replace(",", ".")
         if text.endswith("."):
             text += "0"  # MT940 writes '75,' for 75.00
         try:
             result = Decimal(text)
         except InvalidOperation:
-            raise InputError(f"not an amount: {value!r}") from None
+            raise InputError(f"not an amount: {value[:40]!r}") from None
     else:
         raise TypeError(f"money refuses {type(value).__name__} {value!r}")
     if not result.is_finite():

@@ -9,8 +9,8 @@ are found by sha256 in `bank_files` and are acknowledged without a second import
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
-import importlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,10 +29,10 @@ from reconciler.db.jobs import SourceFileRow
 from reconciler.db.session import Database
 from reconciler.errors import ConfigError, ReconError
 from reconciler.settings import Settings
+from reconciler.statements import MB, import_file
 
 log = logging.getLogger(__name__)
 
-# import_file(db, data, filename, source=name) -> a result with a `status`
 Importer = Callable[..., Any]
 ACTOR = "system:pull"
 
@@ -60,11 +60,10 @@ class PullReport:
         return self.count("imported")
 
 
-def default_importer() -> Importer:
-    """`reconciler.statements.import_file`, the statements slice's one way to import a file."""
-    module = importlib.import_module("reconciler.statements")
-    importer: Importer = module.import_file
-    return importer
+def default_importer(max_bytes: int | None = None) -> Importer:
+    """`reconciler.statements.import_file`, the statements slice's one way to import a file,
+    with the size cap from the settings."""
+    return functools.partial(import_file, max_bytes=max_bytes)
 
 
 def pull_all(db: Database, settings: Settings, names: Iterable[str] | None = None, *,
@@ -83,6 +82,7 @@ def pull_all(db: Database, settings: Settings, names: Iterable[str] | None = Non
             reports.append(PullReport(name, error=str(exc)))
             continue
         try:
+            importer = importer or default_importer(settings.max_file_mb * MB)
             reports.append(pull_source(db, source, importer=importer,
                                        quarantine_dir=Path(settings.data_dir) / "quarantine"))
         finally:

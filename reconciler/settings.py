@@ -177,6 +177,9 @@ class Settings:
     dunning: DunningSettings = DunningSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     data_dir: str = "var"  # quarantine, file drops, generated letters
+    # Largest bank file accepted. A month of camt.053 for a busy account is tens of MB; a
+    # parse holds every entry in memory (about 1 KB each), so the cap bounds memory too.
+    max_file_mb: int = 100
     config_path: str | None = None  # where the settings came from (not a key to set)
 
 

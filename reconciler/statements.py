@@ -98,6 +98,9 @@ def initial_state(tx: Transaction) -> str:
     return "unreconciled"
 
 
+MB = 1024 * 1024
+
+
 def derive_reference(account: str, tx: Transaction, position: int,
                      statement_id: str | None) -> str:
     """A stable id for a transaction the bank gave no reference: same input, same id."""
@@ -107,10 +110,20 @@ def derive_reference(account: str, tx: Transaction, position: int,
 
 
 def import_file(db: Database, data: bytes, filename: str, *, source: str | None = None,
-                actor: str = "system:import",
-                quarantine_dir: Path | None = None) -> FileImportResult:
-    """Import one bank file (any format `parsers.parse` reads); idempotent."""
+                actor: str = "system:import", quarantine_dir: Path | None = None,
+                max_bytes: int | None = None) -> FileImportResult:
+    """Import one bank file (any format `parsers.parse` reads); idempotent.
+
+    A file over `max_bytes` is quarantined unread, its bytes not kept (only its hash)."""
     sha = hashlib.sha256(data).hexdigest()
+    if max_bytes is not None and len(data) > max_bytes:
+        error = (f"{filename}: {len(data) / MB:,.1f} MB is over the limit of "
+                 f"{max_bytes / MB:,.0f} MB (setting max_file_mb): not read")
+        with db.transaction() as session:
+            existing = session.scalars(
+                select(BankFileRow).where(BankFileRow.sha256 == sha)).one_or_none()
+            return _quarantine(session, existing, b"", filename, sha, source, actor, error,
+                               None, size=len(data))
     for attempt in range(2):
         try:
             return _import_once(db, data, filename, sha, source, actor, quarantine_dir)
@@ -157,12 +170,13 @@ def _import_once(db: Database, data: bytes, filename: str, sha: str, source: str
 
 def _quarantine(session: Session, existing: BankFileRow | None, data: bytes, filename: str,
                 sha: str, source: str | None, actor: str, error: str,
-                quarantine_dir: Path | None) -> FileImportResult:
+                quarantine_dir: Path | None, *, size: int | None = None) -> FileImportResult:
     if existing is not None:
         return FileImportResult(existing.id, sha, QUARANTINED, None, filename=filename,
                                 message=f"still unreadable (file {existing.id}): {error}")
     row = BankFileRow(sha256=sha, filename=filename[-255:], source=source, format=None,
-                      size=len(data), content=data, status=QUARANTINED, error=error,
+                      size=len(data) if size is None else size, content=data,
+                      status=QUARANTINED, error=error,
                       diagnostics=[])
     session.add(row)
     session.flush()

@@ -152,10 +152,10 @@ def import_statement(user: User, upload: FileStorage | None) -> FileImportResult
     data = upload.read()
     if not data:
         raise InputError(f"{upload.filename} is empty", where="file")
-    from reconciler.statements import import_file
+    from reconciler.statements import MB, import_file
 
     return import_file(context.database(), data, upload.filename, source="web",
-                       actor=user.actor)
+                       actor=user.actor, max_bytes=context.settings().max_file_mb * MB)
 
 
 def balance_of(allocations: Sequence[Allocation], adjustments: Sequence[Adjustment]) -> Decimal:

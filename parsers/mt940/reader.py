@@ -9,9 +9,11 @@ values are read by `fields` (on the `mt-940` library's field layouts) and `detai
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from parsers.mt940 import fields
 from parsers.mt940.details import Details, parse_details, parse_iban_first_line
@@ -26,6 +28,16 @@ KNOWN_TAG_NUMBERS = ("13", "20", "21", "25", "28", "34", "60", "61", "62", "64",
                      "90")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 NO_CURRENCY = "XXX"  # ISO 4217's code for "no currency involved"
+
+# Code pairs such as ('gvc', '166') repeat on nearly every entry of a file: one shared tuple
+# each keeps a large statement's memory near the size of its text.
+_SHARED: dict[tuple[object, ...], tuple[object, ...]] = {}
+
+
+def _shared(value: tuple[Any, ...]) -> tuple[Any, ...]:
+    if len(_SHARED) > 50_000:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
 
 
 @dataclass(slots=True)
@@ -185,7 +197,7 @@ class _Reader:
             ultimate_debtor=details.ultimate_debtor,
             creditor_reference=details.creditor_reference,
             remittance_text=details.remittance_text,
-            bank_transaction_code=line.type_code,
+            bank_transaction_code=sys.intern(line.type_code) if line.type_code else None,
             # MT940 has one reference per entry: the bank's own, as CAMT's entry AcctSvcrRef.
             entry_reference=line.bank_reference,
             status=status,
@@ -196,7 +208,7 @@ class _Reader:
             is_reversal=line.is_reversal,
             source_line=f"line {line_tag.line}",
             raw=raw,
-            extra=tuple(extra.items()),
+            extra=_shared(tuple(_shared(pair) for pair in extra.items())),
         )
 
 

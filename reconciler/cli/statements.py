@@ -12,7 +12,14 @@ import argparse
 from pathlib import Path
 
 from reconciler.cli.context import CommandGroups, Context
-from reconciler.statements import DUPLICATE, IMPORTED, QUARANTINED, FileImportResult, import_file
+from reconciler.statements import (
+    DUPLICATE,
+    IMPORTED,
+    MB,
+    QUARANTINED,
+    FileImportResult,
+    import_file,
+)
 
 
 def register(groups: CommandGroups) -> None:
@@ -29,15 +36,22 @@ def cmd_import_statement(ctx: Context, args: argparse.Namespace) -> int:
     quarantine = Path(ctx.settings.data_dir) / "quarantine"
     tally = {IMPORTED: 0, DUPLICATE: 0, QUARANTINED: 0, "unreadable": 0}
     new = linked = 0
+    limit = ctx.settings.max_file_mb * MB
     for name in args.files:
         try:
+            size = Path(name).stat().st_size
+            if size > limit:
+                print(f"{name}: refused: {size / MB:,.1f} MB is over the limit of "
+                      f"{ctx.settings.max_file_mb} MB (setting max_file_mb)")
+                tally["unreadable"] += 1
+                continue
             data = Path(name).read_bytes()
         except OSError as exc:
             print(f"{name}: unreadable: {exc.strerror or exc}")
             tally["unreadable"] += 1
             continue
         result = import_file(ctx.db, data, name, source=args.source, actor="system:cli",
-                             quarantine_dir=quarantine)
+                             quarantine_dir=quarantine, max_bytes=limit)
         tally[result.status] += 1
         new += result.transactions_new
         linked += result.transactions_linked

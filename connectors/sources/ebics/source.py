@@ -86,6 +86,32 @@ class EbicsSource:
         self._open.clear()
 
 
+# Limits on what a ZIP container from the bank may inflate to: a day's camt.053 for a busy
+# account is a few MB and compresses about 10:1, so these are generous for real files and
+# stop a zip bomb long before it fills memory.
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 200
+_CHUNK = 1024 * 1024
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str) -> bytes:
+    """Read one member in chunks, refusing it once it grows past the limits (the sizes in
+    the ZIP directory are the sender's claim; the running count is the truth)."""
+    limit = min(MAX_MEMBER_BYTES, max(info.compress_size, 1) * MAX_RATIO)
+    if info.file_size > limit:
+        raise ConnectorError(f"EBICS {prefix}: {info.filename} would inflate to "
+                             f"{info.file_size:,} bytes: refused as a zip bomb")
+    chunks, total = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise ConnectorError(f"EBICS {prefix}: {info.filename} inflates past "
+                                     f"{limit:,} bytes: refused as a zip bomb")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def unpack(download: Download) -> list[tuple[str, bytes]]:
     """Name each file after the order and the transaction, so names never repeat."""
     prefix = f"{download.order.label}-{download.transaction_id}"
@@ -102,7 +128,7 @@ def unpack(download: Download) -> list[tuple[str, bytes]]:
             inner = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
             clean = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in inner)
             files.append((safe_name(f"{prefix}-{number:03d}-{clean}"[:200]),
-                          archive.read(info)))
+                          _read_member(archive, info, prefix)))
         return files
     extension = "sta" if download.order.msg_name.lower().startswith("mt9") else "xml"
     return [(safe_name(f"{prefix}.{extension}"), data)]
