@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.web.secure_cookies,
-        MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # a month of camt.053 for a busy account fits
+        # An upload larger than the import limit is refused before it is read into memory;
+        # the extra megabyte leaves room for the multipart envelope.
+        MAX_CONTENT_LENGTH=(settings.max_file_mb + 1) * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
     app.extensions["recon"] = {"settings": settings, "db": db}
