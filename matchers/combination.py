@@ -226,7 +226,9 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
         evidence.append(Evidence(matcher, "group", f"items of {identity.customer_id}'s group "
                                  "(parent or subsidiaries)", scoring.GROUP))
     exact = settlement.fit in (Fit.EXACT, Fit.DISCOUNT)
-    evidence.extend(_reference_evidence(matcher, scan, items, exact))
+    evidence.extend(_tails_elsewhere(matcher, scan, view, identity, items, payment))
+    evidence.extend(_reference_evidence(matcher, scan, items, exact,
+                                        _owner_by_iban(identity, items, exact, rivals, result)))
     date = scoring.date_evidence(matcher, items, payment.value_date)
     if date is not None:
         evidence.append(date)
@@ -237,8 +239,48 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
                     payment.currency)
 
 
+def _tails_elsewhere(matcher: str, scan: ReferenceScan, view: CandidateView, identity: Identity,
+                     items: Sequence[OpenItem], payment: Payment) -> list[Evidence]:
+    """The payment names (by its last digit group) an open item of the payer outside this set,
+    and none inside it: the payer meant that item, paid short or over."""
+    if not scan.numbers or any(scan.tail_mentions(i) for i in items):
+        return []
+    chosen = {i.key for i in items}
+    elsewhere = sorted(str(i.key) for i in view.open_items_of(identity.customer_id,
+                                                               payment.currency)
+                       if i.key not in chosen and scan.tail_mentions(i) is not None)
+    if not elsewhere:
+        return []
+    return [Evidence(matcher, "conflict", f"the payment names {', '.join(elsewhere)}, not in "
+                     "this set", scoring.NOT_CITED)]
+
+
+def _owner_by_iban(identity: Identity, items: Sequence[OpenItem], exact: bool, rivals: int,
+                   result: SearchResult) -> str | None:
+    """The customer when the set is one item of the payer's own, paid exactly, found alone,
+    and the payer's IBAN is on file for that customer alone; else None."""
+    if len(items) != 1 or not exact or rivals > 1 or result.ambiguous:
+        return None
+    if items[0].customer_id != identity.customer_id:
+        return None
+    if not any(e.kind == "iban" and e.weight >= scoring.LEARNED_IBAN for e in identity.evidence):
+        return None
+    return identity.customer_id
+
+
+def _typo(matcher: str, kind: str, names: str, owner: str | None) -> Evidence:
+    """A cited number one keystroke away from an item in the set: a typo of ours (support),
+    when the set is the IBAN owner's only exact item; else a doubt."""
+    if owner is not None:
+        return Evidence(matcher, "reference", f"the payment cites {names}, one keystroke away "
+                        f"from the only item of {owner} that the amount fits exactly: a "
+                        "mistyped reference", scoring.MISTYPED_REFERENCE)
+    return Evidence(matcher, kind, f"the payment cites {names}, one keystroke away from an "
+                    "item in this set (a typo?)", scoring.NEAR_MISS)
+
+
 def _reference_evidence(matcher: str, scan: ReferenceScan, items: list[OpenItem],
-                        exact: bool) -> list[Evidence]:
+                        exact: bool, owner: str | None = None) -> list[Evidence]:
     out: list[Evidence] = []
     chosen = {i.key for i in items}
     cited = {i.key for i in scan.cited_open}
@@ -249,9 +291,10 @@ def _reference_evidence(matcher: str, scan: ReferenceScan, items: list[OpenItem]
         missing = [i for i in scan.cited_open if i.key not in chosen]
         names = ", ".join(sorted(str(i.key) for i in missing))
         if all(_near_miss(i.document_number, items) for i in missing):
-            # One digit changed or two swapped: the payer probably mistyped our number.
-            out.append(Evidence(matcher, "conflict", f"the payment cites {names}, one keystroke "
-                                "away from an item in this set (a typo?)", scoring.NEAR_MISS))
+            # One digit changed or two swapped: the payer probably mistyped our number. That
+            # is evidence for the set only when the number it hits is not the payer's own.
+            theirs = owner if all(i.customer_id != owner for i in missing) else None
+            out.append(_typo(matcher, "conflict", names, theirs))
         else:
             out.append(Evidence(matcher, "conflict", f"the payment cites {names}, not in this "
                                 "set", scoring.NOT_CITED))
@@ -272,8 +315,7 @@ def _reference_evidence(matcher: str, scan: ReferenceScan, items: list[OpenItem]
     unknown = (*scan.unexplained(items), *scan.invalid)
     if unknown and all(_near_miss(u, items) for u in unknown):
         names = ", ".join(repr(u) for u in unknown)
-        out.append(Evidence(matcher, "unresolved", f"the payment cites {names}, one keystroke "
-                            "away from an item in this set (a typo?)", scoring.NEAR_MISS))
+        out.append(_typo(matcher, "unresolved", names, owner))
     elif unknown:
         names = ", ".join(repr(u) for u in unknown)
         out.append(Evidence(matcher, "unresolved", f"the payment cites unknown documents {names}",

@@ -52,6 +52,9 @@ CLOSED_REFERENCE = 0.3
 UNRESOLVED_REFERENCE = 0.3
 NOT_CITED = 0.45  # the payment cites items that are not in this set
 NEAR_MISS = 0.25  # ... but one keystroke away from an item in it
+# One keystroke away from the only item of an exact, unique set of the IBAN's owner, and the
+# cited number is not that customer's open item: the payer mistyped our number.
+MISTYPED_REFERENCE = 0.6
 PADDED_SET = 0.35  # named items plus unnamed ones that only bring the sum inside the tolerance
 INCOMPLETE = 0.15
 GROUP = 0.1
@@ -59,8 +62,12 @@ DATE_IMPLAUSIBLE = 0.3
 
 PENALTY_KINDS = frozenset({
     "ambiguity", "difference", "conflict", "closed", "unresolved", "incomplete", "group",
-    "date-implausible",
+    "date-implausible", "partial", "overpayment",
 })
+# The penalties of a payment that settles its items partly (the rest stays open) or over
+# (the excess stays on the customer's account): the amount differs, the items may be right.
+# `rules.decision` may still apply such a proposal when the items are identified beyond doubt.
+AMOUNT_DIFFERENCE_KINDS = frozenset({"partial", "overpayment"})
 
 
 def is_penalty(evidence: Evidence) -> bool:

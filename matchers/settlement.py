@@ -245,8 +245,8 @@ def amount_evidence(matcher: str, settlement: Settlement, items: int = 1) -> lis
                 Evidence(matcher, "difference", "a write-off needs a reviewer", scoring.WRITE_OFF)]
     if fit is Fit.LATE_DISCOUNT:
         return [Evidence(matcher, "amount", detail, scoring.AMOUNT_WRITE_OFF),
-                Evidence(matcher, "difference", "a late discount needs a reviewer",
-                         scoring.PARTIAL)]
+                Evidence(matcher, "partial", "a discount taken after its date: that much "
+                         "stays open on the item", scoring.PARTIAL)]
     if fit is Fit.PARTIAL:
-        return [Evidence(matcher, "difference", detail, scoring.PARTIAL)]
-    return [Evidence(matcher, "difference", detail, scoring.OVERPAYMENT)]
+        return [Evidence(matcher, "partial", detail, scoring.PARTIAL)]
+    return [Evidence(matcher, "overpayment", detail, scoring.OVERPAYMENT)]

@@ -7,11 +7,15 @@ proposals share an item. Each connected component is settled on its own: payment
 of their best confidence take their best proposal that still fits the items' remaining open
 amounts; a payment whose best proposal no longer fits falls back to its next one, or, when
 none fits, keeps its proposals as suggestions for a person. Precision first: a winner whose
-rival was about as sure as it was is not applied automatically either (`contested`).
+rival was about as sure as it was is not applied automatically either (`contested`) -- except
+when the rival is the same payment again: the same customer settling the same items with the
+same amounts, paid later. The first of two identical transfers settled the invoice; the
+second is the double payment and waits for a person (with its cash proposed on account).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,8 +49,13 @@ class Resolution:
 
 
 def resolve(candidates: Mapping[int, Sequence[Proposal]],
-            open_amounts: Mapping[ItemKey, Decimal]) -> dict[int, Resolution]:
-    """Settle competing proposals; `candidates` maps payment id -> proposals, best first."""
+            open_amounts: Mapping[ItemKey, Decimal],
+            paid_on: Mapping[int, dt.date] | None = None) -> dict[int, Resolution]:
+    """Settle competing proposals; `candidates` maps payment id -> proposals, best first.
+
+    `paid_on` (payment id -> value date) puts the earlier of equally sure payments first and
+    lets the first of two identical transfers win uncontested; without it, ids order them.
+    """
     wanted: dict[ItemKey, set[int]] = defaultdict(set)
     for payment_id, proposals in candidates.items():
         for proposal in proposals:
@@ -61,7 +70,7 @@ def resolve(candidates: Mapping[int, Sequence[Proposal]],
         for payment_id, proposals in candidates.items() if payment_id not in graph
     }
     for component in nx.connected_components(graph):
-        result.update(_settle_component(component, candidates, open_amounts))
+        result.update(_settle_component(component, candidates, open_amounts, paid_on or {}))
     return result
 
 
@@ -91,14 +100,26 @@ def _fits(settled: Decimal, remaining: Decimal) -> bool:
     return (settled > ZERO) == (remaining > ZERO) and abs(settled) <= abs(remaining)
 
 
+def _same_transfer(first: Proposal, again: Proposal) -> bool:
+    """`again` settles exactly what `first` settles, for the same customer: a repeat."""
+    return (first.customer_id is not None and first.customer_id == again.customer_id
+            and sorted((a.item, a.amount, a.discount) for a in first.allocations)
+            == sorted((a.item, a.amount, a.discount) for a in again.allocations)
+            and sorted((a.kind.value, a.amount) for a in first.adjustments)
+            == sorted((a.kind.value, a.amount) for a in again.adjustments))
+
+
 def _settle_component(component: set[int], candidates: Mapping[int, Sequence[Proposal]],
-                      open_amounts: Mapping[ItemKey, Decimal]) -> dict[int, Resolution]:
-    # Most confident payment first; equal confidence: the earlier line (lower id) first.
-    order = sorted(component, key=lambda pid: (-_best_confidence(candidates[pid]), pid))
+                      open_amounts: Mapping[ItemKey, Decimal],
+                      paid_on: Mapping[int, dt.date]) -> dict[int, Resolution]:
+    # Most confident payment first; equal confidence: the one paid first (then the lower id).
+    order = sorted(component, key=lambda pid: (-_best_confidence(candidates[pid]),
+                                               paid_on.get(pid, dt.date.min), pid))
     remaining: dict[ItemKey, Decimal] = {}
     holder: dict[ItemKey, tuple[int, float]] = {}  # item -> (payment id, its confidence)
     rivals: dict[int, float] = defaultdict(float)  # winner -> best confidence it beat
     rival_of: dict[int, int] = {}
+    beaten: dict[int, list[tuple[int, Proposal]]] = defaultdict(list)  # winner -> its rivals
     outcome: dict[int, tuple[list[Proposal], list[str], bool, str]] = {}
 
     for payment_id in order:
@@ -115,6 +136,7 @@ def _settle_component(component: set[int], candidates: Mapping[int, Sequence[Pro
                 for allocation in blockers:
                     taker = holder.get(allocation.item)
                     if taker is not None:
+                        beaten[taker[0]].append((payment_id, proposal))
                         parts.append(f"{allocation.item} taken by payment {taker[0]} "
                                      f"(confidence {taker[1]:.2f})")
                         if proposal.confidence > rivals[taker[0]]:
@@ -154,9 +176,22 @@ def _settle_component(component: set[int], candidates: Mapping[int, Sequence[Pro
     for payment_id, (proposals, notes, contested, why) in outcome.items():
         best = proposals[0].confidence if proposals else 0.0
         rival = rivals.get(payment_id, 0.0)
-        if not contested and rival and rival >= best - TIE_MARGIN:
+        if not contested and rival and rival >= best - TIE_MARGIN \
+                and not _only_later_repeats(payment_id, proposals[0], best, beaten[payment_id],
+                                            paid_on):
             contested = True
             why = (f"payment {rival_of[payment_id]} claims the same items with confidence "
                    f"{rival:.2f}")
         result[payment_id] = Resolution(tuple(proposals), tuple(notes), contested, why)
     return result
+
+
+def _only_later_repeats(winner: int, won: Proposal, best: float,
+                        rivals: Sequence[tuple[int, Proposal]],
+                        paid_on: Mapping[int, dt.date]) -> bool:
+    """Every close rival is the same transfer again, paid after the winner."""
+    close = [(pid, p) for pid, p in rivals if p.confidence >= best - TIE_MARGIN]
+    if winner not in paid_on:
+        return False
+    return all(pid in paid_on and paid_on[pid] > paid_on[winner] and _same_transfer(won, p)
+               for pid, p in close)

@@ -136,7 +136,8 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
         progress.advance()
     progress.close()
     phases.done("match")
-    resolutions = resolve(candidates, _OpenAmounts(view))
+    resolutions = resolve(candidates, _OpenAmounts(view),
+                          {payment.id: payment.value_date for payment in snapshot.payments})
     lines = [_decided(payment, resolutions[payment.id], settings) for payment in snapshot.payments]
     phases.done("resolve + decide")
     run_id: int | None = None

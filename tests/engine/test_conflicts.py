@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from reconciler.conflicts import resolve
@@ -78,3 +79,28 @@ def test_credit_notes_count_towards_zero_from_below() -> None:
                      {key("INV-1"): D("100"), key("INV-2"): D("50"), key("CN-1"): D("-30")})
     assert result[1].proposals == (first,)
     assert result[2].contested and "CN-1" in result[2].notes[1]
+
+
+def test_the_first_of_two_identical_transfers_wins_the_second_waits() -> None:
+    first, again = proposal(1, 0.99, ("INV-1", "100")), proposal(2, 0.99, ("INV-1", "100"))
+    paid = {1: dt.date(2026, 11, 2), 2: dt.date(2026, 11, 5)}
+    result = resolve({2: [again], 1: [first]}, {key("INV-1"): D("100")}, paid)
+    # The invoice was settled by the first transfer; the second is the double payment.
+    assert result[1].proposals[0] is first and not result[1].contested
+    assert result[2].contested and result[2].proposals[0].allocations == ()
+
+
+def test_identical_transfers_on_the_same_day_stay_with_a_person() -> None:
+    first, again = proposal(1, 0.99, ("INV-1", "100")), proposal(2, 0.99, ("INV-1", "100"))
+    paid = {1: dt.date(2026, 11, 2), 2: dt.date(2026, 11, 2)}
+    result = resolve({1: [first], 2: [again]}, {key("INV-1"): D("100")}, paid)
+    assert result[1].contested and result[2].contested
+
+
+def test_a_later_rival_with_other_amounts_still_contests() -> None:
+    first = proposal(1, 0.99, ("INV-1", "100"), ("INV-2", "50"))
+    other = proposal(2, 0.99, ("INV-1", "100"))
+    paid = {1: dt.date(2026, 11, 2), 2: dt.date(2026, 11, 5)}
+    result = resolve({1: [first], 2: [other]},
+                     {key("INV-1"): D("100"), key("INV-2"): D("50")}, paid)
+    assert result[1].contested

@@ -212,12 +212,29 @@ def test_part_payment_words_block_a_full_settlement() -> None:
     assert proposals[0].confidence < AUTO
 
 
-def test_mistyped_reference_is_a_near_miss_not_a_match() -> None:
+def test_mistyped_reference_of_the_ibans_only_exact_item_is_strong() -> None:
+    # The cited number is another customer's invoice, one digit off the payer's own invoice
+    # that the amount fits exactly and alone: the payer mistyped our number.
     items = [item("INV-2026-15430", "1358.98"), item("INV-2026-15434", "99.00", "C2")]
     proposals = propose(pay("1358.98", "INV-2026-15434", iban=IBAN_C1), items)
     assert documents(proposals[0]) == {"INV-2026-15430"}
-    assert any("keystroke" in e.detail for e in proposals[0].evidence)
-    assert SETTINGS.suggest_threshold <= proposals[0].confidence < AUTO
+    assert any("mistyped reference" in e.detail and e.kind == "reference"
+               for e in proposals[0].evidence)
+    assert proposals[0].confidence >= AUTO
+
+
+def test_mistyped_reference_without_the_iban_is_a_near_miss() -> None:
+    items = [item("INV-2026-15430", "1358.98"), item("INV-2026-15434", "99.00", "C2")]
+    payment = pay("1358.98", "INV-2026-15434", iban=IBAN_UNKNOWN, name="Acme Handels GmbH")
+    proposals = propose(payment, items)
+    assert all(p.confidence < AUTO for p in proposals)
+
+
+def test_near_miss_on_the_payers_own_other_item_stays_a_doubt() -> None:
+    # Both numbers are the payer's: which one it meant is not clear from a typo.
+    items = [item("INV-2026-15430", "1358.98"), item("INV-2026-15434", "99.00")]
+    proposals = propose(pay("1358.98", "INV-2026-15434", iban=IBAN_C1), items)
+    assert all(p.confidence < AUTO for p in proposals)
 
 
 def test_named_item_padded_with_others_to_reach_the_tolerance_is_weak() -> None:
@@ -231,3 +248,12 @@ def test_inexact_fit_takes_no_unmentioned_discount() -> None:
     proposal = propose(pay("654.57", iban=IBAN_C1), items)[0]  # 15.00 charges, not 13.39 + 1.61
     assert all(a.discount == 0 for a in proposal.allocations)
     assert [str(a.amount) for a in proposal.adjustments] == ["-15.00"]
+
+
+def test_short_form_of_another_own_item_outside_the_set_is_a_doubt() -> None:
+    # "Fact. 26118" names INV-2026-26118 by its last group; the other item fits the amount
+    # inside the bank-charge tolerance, but the payer meant 26118 (paid over).
+    items = [item("INV-2026-26118", "1438.00"), item("INV-2026-23634", "1515.00")]
+    proposals = propose(pay("1500.00", "Fact. 26118", iban=IBAN_C1), items)
+    assert all(p.confidence < AUTO for p in proposals
+               if documents(p) == {"INV-2026-23634"})
