@@ -19,6 +19,7 @@ from reconciler.db.session import Database, init_database
 from reconciler.settings import Settings
 
 DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-demo"  # passwords have at least 8 characters
 
 
 def register(groups: CommandGroups) -> None:
@@ -107,6 +108,6 @@ def _serve(db: Database, settings: Settings, host: str, port: int) -> None:
     from web import create_app, serve
 
     with db.transaction() as session:
-        users.add_user(session, DEMO_USER, "admin", DEMO_USER, actor="system:demo")
-    print(f"log in as {DEMO_USER} / {DEMO_USER}; Ctrl-C stops the server")
+        users.add_user(session, DEMO_USER, "admin", DEMO_PASSWORD, actor="system:demo")
+    print(f"log in as {DEMO_USER} / {DEMO_PASSWORD}; Ctrl-C stops the server")
     serve(create_app(settings, db), host, port, threads=settings.web.threads)

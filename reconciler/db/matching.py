@@ -17,6 +17,8 @@ class ProposalRow(Base):
     __tablename__ = "proposals"
     __table_args__ = (
         Index("ix_proposals_state_confidence", "state", "confidence"),
+        # The review queue filtered by customer, paged by confidence.
+        Index("ix_proposals_customer_state_confidence", "customer_id", "state", "confidence"),
         UniqueConstraint("transaction_id", "run_id", "rank"),
     )
 

@@ -7,9 +7,8 @@ sign in as a reviewer and release cash.
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Table
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reconciler.db.base import Base, UTCDateTime, utcnow
@@ -52,20 +51,3 @@ class LoginAttemptRow(Base):
     remote: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     success: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-# --- indexes the review UI needs on the matching slice's table ------------------------------
-# The queue page filters pending proposals by customer and pages by confidence; without this
-# index a customer filter walks every pending proposal. It belongs beside ProposalRow in
-# reconciler/db/matching.py (requested from its owner); it lives here until it moves, and is
-# created by the baseline migration like every other index of Base.metadata.
-def _queue_indexes() -> None:
-    from reconciler.db.matching import ProposalRow
-
-    table = cast(Table, ProposalRow.__table__)
-    if not any(index.name == "ix_proposals_customer_state_confidence" for index in table.indexes):
-        Index("ix_proposals_customer_state_confidence", ProposalRow.customer_id,
-              ProposalRow.state, ProposalRow.confidence)
-
-
-_queue_indexes()
