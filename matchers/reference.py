@@ -147,8 +147,23 @@ def _lookup_candidate(view: CandidateView, payment: Payment,
     return _hit(view, payment, candidate.raw, "digits", strength, found)
 
 
+# The chain's matchers scan the same payment in turn (reference, combination, fuzzy name):
+# the last scan is kept and handed out again for the same payment and view (both immutable).
+_last_scan: tuple[Payment, CandidateView, ReferenceScan] | None = None
+
+
 def scan_references(payment: Payment, view: CandidateView) -> ReferenceScan:
     """Every reference in the payment that names items in the view (open or not)."""
+    global _last_scan
+    last = _last_scan
+    if last is not None and last[0] is payment and last[1] is view:
+        return last[2]
+    scan = _scan(payment, view)
+    _last_scan = (payment, view, scan)
+    return scan
+
+
+def _scan(payment: Payment, view: CandidateView) -> ReferenceScan:
     hits: list[ReferenceHit] = []
     invalid: list[str] = []
     texts: list[str] = []

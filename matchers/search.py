@@ -147,11 +147,13 @@ def _meet_in_the_middle(s: _Search, middle: int) -> bool:
     """
     upper_bound = s.target + s.tolerance
     end = len(s.options)
-    left = _half_sums(s, range(middle), upper_bound - s.neg_min[middle])
-    if left is None:
-        return False
+    # The right half holds the smaller amounts, whose sums survive the ceiling more often:
+    # when a half is too large it is usually that one, so it is built first.
     right = _half_sums(s, range(middle, end), upper_bound - s.neg_min[0] + s.neg_min[middle])
     if right is None:
+        return False
+    left = _half_sums(s, range(middle), upper_bound - s.neg_min[middle])
+    if left is None:
         return False
     right.sort()
     right_sums = [total for total, _ in right]
@@ -204,27 +206,44 @@ def _small_sets(s: _Search) -> None:
 
 
 def _descend(s: _Search, k: int, total: int, chosen: list[_Pick]) -> None:
-    s.nodes += 1
-    if s.nodes > s.budget or (s.nodes & 1023 == 0 and time.perf_counter() > s.deadline):
-        s.stopped = True
-    if s.stopped:
-        return
-    exact_found = s.best_key is not None and s.best_key[0] == 0
-    upper = s.target if exact_found else s.target + s.tolerance
-    if total + s.neg_min[k] > upper or total + s.pos_max[k] < s.target:
-        return
-    if exact_found and s.best_key is not None and len(chosen) >= s.best_key[1] \
-            and total != s.target:
-        return  # an exact set of fewer items exists; a larger one cannot beat it
-    if k == len(s.options):
-        if chosen and s.target <= total <= upper:
-            _record(s, total - s.target, chosen)
-        return
-    for n, value in enumerate(s.options[k]):
-        chosen.append((k, n))
-        _descend(s, k + 1, total + value, chosen)
-        chosen.pop()
-    _descend(s, k + 1, total, chosen)
+    """Depth-first branch-and-bound from position `k`; every call counts as one node.
+
+    The state lives in locals of one closure (the search visits up to `node_budget` nodes:
+    attribute lookups per node would dominate)."""
+    options, neg_min, pos_max = s.options, s.neg_min, s.pos_max
+    target, tolerance, budget, deadline = s.target, s.tolerance, s.budget, s.deadline
+    end = len(options)
+    clock = time.perf_counter
+    nodes = s.nodes
+    stopped = s.stopped
+
+    def visit(k: int, total: int) -> None:
+        nonlocal nodes, stopped
+        nodes += 1
+        if nodes > budget or (nodes & 1023 == 0 and clock() > deadline):
+            stopped = True
+        if stopped:
+            return
+        best_key = s.best_key
+        exact_found = best_key is not None and best_key[0] == 0
+        upper = target if exact_found else target + tolerance
+        if total + neg_min[k] > upper or total + pos_max[k] < target:
+            return
+        if exact_found and best_key is not None and len(chosen) >= best_key[1] \
+                and total != target:
+            return  # an exact set of fewer items exists; a larger one cannot beat it
+        if k == end:
+            if chosen and target <= total <= upper:
+                _record(s, total - target, chosen)
+            return
+        for n, value in enumerate(options[k]):
+            chosen.append((k, n))
+            visit(k + 1, total + value)
+            chosen.pop()
+        visit(k + 1, total)
+
+    visit(k, total)
+    s.nodes, s.stopped = nodes, stopped
 
 
 def _record(s: _Search, difference: int, chosen: list[_Pick]) -> None:

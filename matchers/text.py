@@ -22,6 +22,9 @@ _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 _DIGIT_RUN = re.compile(r"[0-9]+")
 _LETTER = re.compile(r"[^\W\d_]")
 _SEPARATORS = " -/._:\t\r\n#"
+# The usual shape of a ledger's numbers (`INV-2026-00123`, `2026/123`, `RE 77`): ASCII letters,
+# then one or two digit groups. Matched at once, it needs none of the general checks below.
+_USUAL_NUMBER = re.compile(r"[A-Za-z]*[-/. ]*([0-9]+)(?:[-/. ]+([0-9]+))?")
 
 
 def compact(text: str) -> str:
@@ -40,10 +43,15 @@ def digit_keys(text: str) -> tuple[str, ...]:
     each digit group without its own leading zeros. Empty when fewer than `MIN_DIGITS`
     significant digits, or when letters sit between the digits (`AB12CD34` is not a number).
     """
-    first = _DIGIT_RUN.search(text)
-    if first is None or _LETTER.search(text, first.start()):
-        return ()
-    groups = _DIGIT_RUN.findall(text, first.start())
+    usual = _USUAL_NUMBER.fullmatch(text)
+    if usual is not None:
+        head, tail = usual.groups()
+        groups = [head] if tail is None else [head, tail]
+    else:
+        first = _DIGIT_RUN.search(text)
+        if first is None or _LETTER.search(text, first.start()):
+            return ()
+        groups = _DIGIT_RUN.findall(text, first.start())
     whole = "".join(groups).lstrip("0")
     if len(whole) < MIN_DIGITS:
         return ()
