@@ -125,6 +125,20 @@ def _settled(rows: list[MatchRow], rank: int = 1) -> frozenset[tuple[str, Decima
                      if r.rank == rank and r.document_number and r.applied_amount is not None)
 
 
+def _is_right(rows: list[MatchRow], expected: TruthRow, rank: int = 1) -> bool:
+    """The items and the cash on each equal the truth's (a partial payment applied as partial:
+    the part paid; an overpayment: the items in full), and so does the cash kept on account,
+    on the right customer's account."""
+    right = frozenset((document, amount) for document, amount in expected.settled)
+    if _settled(rows, rank) != right:
+        return False
+    ranked = [r for r in rows if r.rank == rank]
+    unapplied = max((r.unapplied_amount or Decimal(0) for r in ranked), default=Decimal(0))
+    if unapplied != expected.unapplied:
+        return False
+    return not unapplied or all(r.customer_id == expected.customer_id for r in ranked)
+
+
 def _evaluate(db: Database, truth: list[TruthRow]) -> tuple[dict[str, Tally], Tally, Tally]:
     """Per scenario, overall receivables, and the credits that are not receivables."""
     exported = _rows_by_reference(db)
@@ -135,12 +149,11 @@ def _evaluate(db: Database, truth: list[TruthRow]) -> tuple[dict[str, Tally], Ta
             continue  # debits are not matched
         rows = exported.get(expected.bank_reference, [])
         status = rows[0].status if rows else "missing"
-        right = frozenset((document, amount) for document, amount in expected.settled)
         tally = per[expected.scenario] if expected.is_receivable else others
         tally.lines += 1
         if status == "auto":
             tally.auto += 1
-            if expected.is_receivable and _settled(rows) == right:
+            if expected.is_receivable and _is_right(rows, expected):
                 tally.auto_right += 1
             else:
                 tally.misses["wrong auto"] += 1
@@ -149,10 +162,10 @@ def _evaluate(db: Database, truth: list[TruthRow]) -> tuple[dict[str, Tally], Ta
         if status == "unmatched":
             tally.unmatched += 1
         if expected.is_receivable:
-            if status == "suggested" and _settled(rows) == right:
+            if status == "suggested" and _is_right(rows, expected):
                 tally.rest_right_best += 1
             elif status == "suggested":
-                in_alternatives = any(_settled(rows, r.rank) == right
+                in_alternatives = any(_is_right(rows, expected, r.rank)
                                       for r in rows if r.rank > 1)
                 tally.misses["right one ranked lower" if in_alternatives
                              else "best suggestion wrong"] += 1

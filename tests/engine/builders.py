@@ -117,7 +117,7 @@ def insert_payments(db: Database, payments: Sequence[GeneratedPayment]) -> None:
             session.add(row)
             session.flush()
             statements[day] = row.id
-        rows = [{
+        rows: list[dict[str, object]] = [{
             "statement_id": statements[p.booking_date], "position": n, "account": "DEMO",
             "amount": p.amount, "currency": p.currency, "booking_date": p.booking_date,
             "value_date": p.value_date, "bank_reference": p.bank_reference,

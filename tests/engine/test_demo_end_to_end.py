@@ -52,6 +52,7 @@ def test_demo_data_set_end_to_end(db: Database, tmp_path: Path) -> None:
             if line.kind != "discount":
                 cash[application.transaction_id] += line.amount  # what moved as cash
             if line.kind == "item":
+                assert line.item_id is not None  # an item line names its item
                 applied[application.transaction_id].add((documents[line.item_id], line.amount))
         # Per transaction: applied + adjustments + unapplied = amount, exactly.
         assert all(total == amounts[tx] for tx, total in cash.items())
