@@ -45,6 +45,7 @@ AGREEMENT = 0.25
 AMBIGUOUS = 0.5
 PARTIAL = 0.35
 OVERPAYMENT = 0.3
+OVERPAYMENT_LARGE = 0.6  # the excess is at least what the items settle: more invoices paid?
 WRITE_OFF = 0.15
 OTHER_CUSTOMER = 0.45
 NAME_CONFLICT = 0.35  # the payer's name is another customer's than the items'

@@ -249,4 +249,10 @@ def amount_evidence(matcher: str, settlement: Settlement, items: int = 1) -> lis
                          "stays open on the item", scoring.PARTIAL)]
     if fit is Fit.PARTIAL:
         return [Evidence(matcher, "partial", detail, scoring.PARTIAL)]
+    settled = sum((a.amount for a in settlement.allocations), ZERO)
+    if -settlement.difference >= settled:
+        # Paying twice what the named items call for is rarely an overpayment: more likely
+        # further invoices the payer did not list. A set that explains it ranks first.
+        return [Evidence(matcher, "overpayment", f"{detail}; the excess is at least what the "
+                         "items settle", scoring.OVERPAYMENT_LARGE)]
     return [Evidence(matcher, "overpayment", detail, scoring.OVERPAYMENT)]

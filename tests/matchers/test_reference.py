@@ -170,6 +170,15 @@ def test_overpayment_goes_to_unapplied_cash() -> None:
     assert proposal.confidence < AUTO
 
 
+def test_excess_as_large_as_the_items_weighs_more_than_a_small_one() -> None:
+    # Paying 250 for a 100 invoice is more likely further invoices than an overpayment.
+    small = propose(pay("130.00", "INV-2026-00123"))[0]
+    large = propose(pay("250.00", "INV-2026-00123"))[0]
+    assert any(e.kind == "overpayment" and "at least what the items settle" in e.detail
+               for e in large.evidence)
+    assert large.confidence < small.confidence
+
+
 def test_reference_to_closed_item_is_evidence_not_a_match() -> None:
     closed = [item("INV-1", "100.00", open_amount="0.00", status=ItemStatus.CLOSED)]
     proposals = propose(pay("100.00", "INV-1"), ledger(), closed=closed)
