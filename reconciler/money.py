@@ -22,8 +22,8 @@ ZERO = Decimal("0")
 
 # A plain decimal, as banks and ERPs write amounts: no exponent ('1e999999' would overflow
 # every sum after it), no thousands separators, at most 18 digits before the separator
-# (the largest amount ISO 20022 allows) and 6 after.
-_PLAIN_AMOUNT = re.compile(r"[+-]?\d{1,18}(?:[.,]\d{0,6})?|[+-]?[.,]\d{1,6}")
+# (the largest amount ISO 20022 allows) and 12 after (exchange rates carry 10).
+_PLAIN_AMOUNT = re.compile(r"[+-]?\d{1,18}(?:[.,]\d{0,12})?|[+-]?[.,]\d{1,12}")
 
 
 def minor_units(currency: str | None) -> int:

@@ -20,7 +20,7 @@ from tests.connectors.factory import apply, payment_with_items
 @pytest.fixture
 def config(db: Database, tmp_path: Path, importer: Any,
            monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(pulling, "default_importer", lambda: importer)
+    monkeypatch.setattr(pulling, "default_importer", lambda max_bytes=None: importer)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     path = tmp_path / "recon.toml"
