@@ -12,12 +12,15 @@ import argparse
 import dataclasses
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from reconciler.cli.context import CommandGroups, Context
 from reconciler.db.session import Database, init_database
 from reconciler.settings import Settings
 
+T = TypeVar("T")
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-demo"  # passwords have at least 8 characters
 
@@ -65,7 +68,7 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def step(label: str, action):  # type: ignore[no-untyped-def]
+def step(label: str, action: Callable[[], T]) -> T:
     started = time.perf_counter()
     print(f"{label} ...", end="", flush=True)
     result = action()
