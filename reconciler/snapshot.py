@@ -36,6 +36,9 @@ MATCHABLE_STATES = ("unreconciled", "suggested", "unmatched")
 # Settled items stay known for this long: a payment quoting one must not be applied elsewhere.
 CLOSED_ITEMS_DAYS = 400
 CHUNK = 20_000
+# Enum members by stored value: a dict lookup per row instead of an enum call (a million rows).
+_DOCUMENT_TYPES = {t.value: t for t in DocumentType}
+_ITEM_STATUSES = {s.value: s for s in ItemStatus}
 
 
 @dataclass(slots=True)
@@ -63,11 +66,11 @@ def load_snapshot(session: Session) -> Snapshot:
 
 def _customers(session: Session) -> list[Customer]:
     ibans: dict[int, list[str]] = defaultdict(list)
-    for customer_pk, iban in session.execute(
+    for customer_pk, iban in session.connection().execute(
             select(CustomerIbanRow.customer_pk, CustomerIbanRow.iban)):
         ibans[customer_pk].append(iban)
     c = CustomerRow
-    rows = session.execute(select(
+    rows = session.connection().execute(select(
         c.id, c.customer_id, c.name, c.parent_customer_id, c.segment, c.country,
         c.payment_terms, c.email, c.credit_limit, c.currency, c.language).order_by(c.id))
     return [Customer(customer_id=r.customer_id, name=r.name, ibans=tuple(sorted(ibans[r.id])),
@@ -88,15 +91,22 @@ def _items(session: Session, *, open_items: bool) -> list[OpenItem]:
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=CLOSED_ITEMS_DAYS)
         query = query.where(i.status.in_(("closed", "disputed")), i.updated_at >= since)
     found: list[OpenItem] = []
-    result = session.execute(query.order_by(i.id).execution_options(yield_per=CHUNK))
-    for r in result:
-        found.append(OpenItem(
-            entity=r.entity, document_number=r.document_number,
-            document_type=DocumentType(r.document_type), customer_id=r.customer_id,
-            currency=r.currency, amount=r.amount, open_amount=r.open_amount,
-            issue_date=r.issue_date, due_date=r.due_date, payment_reference=r.payment_reference,
-            discount_rate=r.discount_rate, discount_due_date=r.discount_due_date,
-            status=ItemStatus(r.status)))
+    # Through the Core connection: plain column rows need none of the ORM's loading layer.
+    result = session.connection().execute(
+        query.order_by(i.id).execution_options(yield_per=CHUNK))
+    types, statuses = _DOCUMENT_TYPES, _ITEM_STATUSES
+    append = found.append
+    for (entity, document_number, document_type, customer_id, currency, amount, open_amount,
+         issue_date, due_date, payment_reference, discount_rate, discount_due_date,
+         status) in result:
+        append(OpenItem(
+            entity=entity, document_number=document_number,
+            document_type=types.get(document_type) or DocumentType(document_type),
+            customer_id=customer_id, currency=currency, amount=amount,
+            open_amount=open_amount, issue_date=issue_date, due_date=due_date,
+            payment_reference=payment_reference, discount_rate=discount_rate,
+            discount_due_date=discount_due_date,
+            status=statuses.get(status) or ItemStatus(status)))
     return found
 
 
@@ -111,7 +121,7 @@ def _payments(session: Session, diagnostics: list[Diagnostic]) -> list[Payment]:
                     t.is_reversal.is_(False))
              .order_by(t.id).execution_options(yield_per=CHUNK))
     payments: list[Payment] = []
-    for r in session.execute(query):
+    for r in session.connection().execute(query):
         paid_on = r.value_date or r.booking_date or r.closing_date
         if paid_on is None:
             diagnostics.append(Diagnostic(Severity.WARNING, "no value, booking or statement "

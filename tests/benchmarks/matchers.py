@@ -28,7 +28,16 @@ from matchers.candidates import CandidateView
 from matchers.registry import load_registry
 from reconciler.demo import DemoConfig
 from reconciler.demo.generator import generate
-from reconciler.domain import Customer, Decision, DocumentType, OpenItem, Payment, Proposal
+from reconciler.demo.truth import TruthRow
+from reconciler.domain import (
+    AdjustmentKind,
+    Customer,
+    Decision,
+    DocumentType,
+    OpenItem,
+    Payment,
+    Proposal,
+)
 from reconciler.settings import MatchingSettings
 from rules.decision import decide
 
@@ -65,10 +74,16 @@ def bench_view(count: int, memory: bool) -> None:
         print(f"view indexes take {current / 2**20:,.0f} MB beyond the items themselves")
 
 
-def _right(proposal: Proposal | None) -> frozenset[tuple[str, Decimal]]:
+def _right(proposal: Proposal | None, truth: TruthRow) -> bool:
+    """The truth's items with the cash on each (a partial payment: the part paid), and its
+    cash kept on account (an overpayment, a double payment) on the right customer's account."""
     if proposal is None:
-        return frozenset()
-    return frozenset((a.item.document_number, a.amount) for a in proposal.allocations)
+        return not truth.settled and not truth.unapplied
+    items = frozenset((a.item.document_number, a.amount) for a in proposal.allocations)
+    unapplied = sum((a.amount for a in proposal.adjustments
+                     if a.kind is AdjustmentKind.UNAPPLIED), Decimal(0))
+    return (items == frozenset(truth.settled) and unapplied == truth.unapplied
+            and (not unapplied or proposal.customer_id == truth.customer_id))
 
 
 def bench_quality(args: argparse.Namespace) -> None:
@@ -101,13 +116,12 @@ def bench_quality(args: argparse.Namespace) -> None:
             decision = Decision.SUGGEST  # what the engine's conflict resolution does
         elif decision is Decision.AUTO:
             applied.update(ranked[0].item_keys)
-        right = frozenset(truth.settled)
         tally = per[truth.scenario if truth.is_receivable else "(not receivable)"]
         tally["lines"] += 1
         best = ranked[0] if ranked else None
         if decision is Decision.AUTO:
             tally["auto"] += 1
-            if truth.is_receivable and _right(best) == right:
+            if truth.is_receivable and _right(best, truth):
                 tally["auto_right"] += 1
             else:
                 misses[truth.scenario]["wrong auto"] += 1
@@ -119,9 +133,9 @@ def bench_quality(args: argparse.Namespace) -> None:
                 print("MISSED", truth.scenario, repr(generated.remittance_text),
                       generated.counterparty_name, generated.amount, truth.settled,
                       verdict.reasons, "\n", best.explanation if best else "-", "\n")
-            if decision is Decision.SUGGEST and _right(best) == right:
+            if decision is Decision.SUGGEST and _right(best, truth):
                 tally["rest_right"] += 1
-            elif any(_right(p) == right for p in ranked[1:]):
+            elif any(_right(p, truth) for p in ranked[1:]):
                 misses[truth.scenario]["right one ranked lower"] += 1
             elif decision is Decision.UNMATCHED:
                 misses[truth.scenario]["unmatched"] += 1
