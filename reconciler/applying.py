@@ -266,22 +266,38 @@ _A = cast(Table, ApplicationRow.__table__)
 _L = cast(Table, ApplicationLineRow.__table__)
 
 
+_LINE_COLUMNS = (_T.c.id, _T.c.amount, _T.c.currency, _T.c.value_date, _T.c.booking_date,
+                 _T.c.state)
+
+
+def _read_line_statement(sqlite: bool, skip_locked: bool, only_open: bool) -> Any:
+    if sqlite:
+        # SQLite has one writer at a time: the read is a write (UPDATE ... RETURNING), so it
+        # takes the write lock and sees what the last writer committed.
+        condition = _T.c.id == bindparam("line_id")
+        if only_open:
+            condition = condition & _T.c.state.in_(OPEN_STATES)
+        return update(_T).where(condition).values(state=_T.c.state).returning(*_LINE_COLUMNS)
+    return select(*_LINE_COLUMNS).where(_T.c.id == bindparam("line_id")) \
+        .with_for_update(skip_locked=skip_locked)
+
+
+# Built once: every decision reads its line, and building the statement cost more than
+# running it (a matcher run applies a hundred thousand lines).
+_READ_LINE = {(sqlite, skip_locked, only_open): _read_line_statement(sqlite, skip_locked,
+                                                                     only_open)
+              for sqlite in (True, False) for skip_locked in (True, False)
+              for only_open in (True, False)}
+_LIVE_APPLICATION = select(_A.c.id).where(
+    _A.c.transaction_id == bindparam("line_id"), _A.c.reverses_id.is_(None),
+    _A.c.reversed_by_id.is_(None)).limit(1)
+
+
 def _read_line(session: Session, transaction_id: int, *, skip_locked: bool = False,
                only_open: bool = False) -> _Line | None:
     """Lock and read one bank line; None when absent (or, with skip_locked, taken)."""
-    columns = (_T.c.id, _T.c.amount, _T.c.currency, _T.c.value_date, _T.c.booking_date,
-               _T.c.state)
-    if _is_sqlite(session):
-        # SQLite has one writer at a time: the read is a write (UPDATE ... RETURNING), so it
-        # takes the write lock and sees what the last writer committed.
-        condition = _T.c.id == transaction_id
-        if only_open:
-            condition = condition & _T.c.state.in_(OPEN_STATES)
-        row = session.execute(update(_T).where(condition).values(state=_T.c.state)
-                              .returning(*columns)).one_or_none()
-    else:
-        row = session.execute(select(*columns).where(_T.c.id == transaction_id)
-                              .with_for_update(skip_locked=skip_locked)).one_or_none()
+    statement = _READ_LINE[(_is_sqlite(session), skip_locked, only_open)]
+    row = session.execute(statement, {"line_id": transaction_id}).one_or_none()
     if row is None or (only_open and row.state not in OPEN_STATES):
         return None
     return _Line(row.id, row.amount, row.currency, row.value_date or row.booking_date,
@@ -396,9 +412,7 @@ def _require_open(session: Session, transaction: TransactionRow) -> None:
 
 
 def _require_open_line(session: Session, line: _Line) -> None:
-    live = session.scalar(
-        select(_A.c.id).where(_A.c.transaction_id == line.id, _A.c.reverses_id.is_(None),
-                              _A.c.reversed_by_id.is_(None)).limit(1))
+    live = session.scalar(_LIVE_APPLICATION, {"line_id": line.id})
     if live is not None:
         raise ConflictError(f"payment {line.id} is already applied (application {live}); "
                             "reverse that application first")
