@@ -466,6 +466,23 @@ def _check_adjustments(currency: str, customer_id: str | None,
                 f"{format_amount(settings.write_off_limit)}; an approver must book it")
 
 
+_LOCK_ITEMS: dict[int, Any] = {}  # statements by number of items, built on first use
+
+
+def _lock_items_statement(count: int) -> Any:
+    statement = _LOCK_ITEMS.get(count)
+    if statement is None:
+        statement = (
+            select(_I.c.id, _I.c.entity, _I.c.document_number, _I.c.currency,
+                   _I.c.open_amount, _I.c.status, _I.c.discount_rate, _I.c.discount_due_date)
+            .where(or_(*(and_(_I.c.entity == bindparam(f"entity_{n}"),
+                              _I.c.document_number == bindparam(f"document_{n}"))
+                         for n in range(count))))
+            .order_by(_I.c.id).with_for_update())
+        _LOCK_ITEMS[count] = statement
+    return statement
+
+
 def _lock_items(session: Session, allocations: Sequence[Allocation],
                 where: str) -> dict[ItemKey, _Item]:
     keys = [a.item for a in allocations]
@@ -475,12 +492,10 @@ def _lock_items(session: Session, allocations: Sequence[Allocation],
         return {}
     # Lock in id order so that two workers settling overlapping items cannot deadlock.
     # (An OR of key pairs, not a row-value IN: SQLite answers that one with a full scan.)
-    rows = session.execute(
-        select(_I.c.id, _I.c.entity, _I.c.document_number, _I.c.currency, _I.c.open_amount,
-               _I.c.status, _I.c.discount_rate, _I.c.discount_due_date)
-        .where(or_(*(and_(_I.c.entity == k.entity, _I.c.document_number == k.document_number)
-                     for k in keys)))
-        .order_by(_I.c.id).with_for_update()).all()
+    params = {}
+    for n, k in enumerate(keys):
+        params[f"entity_{n}"], params[f"document_{n}"] = k.entity, k.document_number
+    rows = session.execute(_lock_items_statement(len(keys)), params).all()
     found = {ItemKey(r.entity, r.document_number): _Item(
         r.id, ItemKey(r.entity, r.document_number), r.currency, r.open_amount, r.status,
         r.discount_rate, r.discount_due_date) for r in rows}
