@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from connectors.sinks.base import encode
 from reconciler import jobs
+from reconciler.atomic import replaced_atomically
 from reconciler.cli.context import CommandGroups, Context
 from reconciler.db.jobs import JobLeaseRow
 from reconciler.db.outbox import PostingRow
@@ -131,7 +132,8 @@ def write_postings(db: Database, output: str, fmt: str, since: int) -> int:
     if output == "-":
         sys.stdout.write(data.decode("utf-8"))
     else:
-        Path(output).write_bytes(data)
+        with replaced_atomically(Path(output), "wb") as out:
+            out.write(data)
     return len(payloads)
 
 

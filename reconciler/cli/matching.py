@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
+from typing import TextIO, cast
 
 from sqlalchemy.orm import Session
 
+from reconciler.atomic import replaced_atomically
 from reconciler.cli.context import CommandGroups, Context
 from reconciler.domain import Decision
 from reconciler.engine import MatchSummary, run_matching
-from reconciler.errors import InputError
 from reconciler.export import FORMATS, export_matches
 
 MAX_DIAGNOSTICS_SHOWN = 20
@@ -82,17 +81,5 @@ def cmd_export_matches(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _export_to_file(session: Session, target: Path, format: str) -> int:
-    # Written beside the target and renamed into place: a script reading the file never
-    # sees half an export.
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{target}: folder {folder} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            count = export_matches(session, out, format=format)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return count
+    with replaced_atomically(target, "w", encoding="utf-8", newline="") as out:
+        return export_matches(session, cast(TextIO, out), format=format)
