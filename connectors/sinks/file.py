@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from connectors.errors import TransientConnectorError
 from connectors.sinks.base import encode, file_name
+from reconciler.atomic import replaced_atomically
 from reconciler.settings import SinkSettings
 
 
@@ -19,15 +19,11 @@ class FileSink:
 
     def deliver(self, payload: dict[str, Any]) -> str:
         target = self.folder / file_name(payload, self.format)
-        # Written under a dot-name and renamed: the ERP's importer never sees half a file.
-        temporary = self.folder / f".{target.name}.part"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "wb") as handle:
+            # The ERP's importer never sees half a file.
+            with replaced_atomically(target, "wb") as handle:
                 handle.write(encode([payload], self.format, single=True))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
         except OSError as exc:
             raise TransientConnectorError(f"sinks.{self.name}: cannot write {target}: "
                                           f"{exc.strerror}") from None
