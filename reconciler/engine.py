@@ -279,15 +279,19 @@ def explain(proposal: Proposal, rank: int, best: Proposal, note: str,
             reasons: Sequence[str]) -> str:
     """The evidence in words: what the matcher saw, and why an alternative ranks lower."""
     parts = [f"{proposal.matcher} (confidence {proposal.confidence:.2f})"]
-    if proposal.explanation:
+    if proposal.explanation:  # the matcher's own account of its evidence
         parts.append(proposal.explanation)
-    parts.extend(f"{e.kind}: {e.detail}" for e in proposal.evidence)
-    settles = ", ".join(f"{a.item} {format_amount(a.amount)}"
-                        + (f" + discount {format_amount(a.discount)}" if a.discount else "")
+    else:
+        parts.extend(f"{e.kind}: {e.detail}" for e in proposal.evidence)
+    currency = proposal.currency
+    settles = ", ".join(f"{a.item} {format_amount(a.amount, currency)}"
+                        + (f" + discount {format_amount(a.discount, currency)}"
+                           if a.discount else "")
                         for a in proposal.allocations)
     if settles:
         parts.append(f"settles {settles}")
-    parts.extend(f"{a.kind.value} {format_amount(a.amount)}" for a in proposal.adjustments)
+    parts.extend(f"{a.kind.value} {format_amount(a.amount, currency)}"
+                 for a in proposal.adjustments)
     if note:
         parts.append(note)
     if rank == 1:

@@ -69,7 +69,8 @@ def decide(ranked: Sequence[Proposal], settings: MatchingSettings) -> Verdict:
             f"{settings.suggest_threshold:.2f}",))
     blocking: list[str] = []
     if score < settings.auto_threshold:
-        blocking.append(f"confidence {score:.2f} below the auto threshold "
+        # Three decimals: 0.949 must not read as the 0.95 it falls short of.
+        blocking.append(f"confidence {score:.3f} below the auto threshold "
                         f"{settings.auto_threshold:.2f}")
     margin = auto_margin(settings)
     second = max((p.confidence for p in ranked[1:]), default=0.0)
