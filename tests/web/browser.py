@@ -149,6 +149,43 @@ class Browser:
         if expect_navigation:
             self.wait_for("Page.loadEventFired")
 
+    def wait_until(self, expression: str, timeout: float = 10) -> Any:
+        """Poll a script until it returns something truthy (e.g. rows a fetch has added)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise BrowserError(f"{expression}: still false after {timeout} s")
+            time.sleep(0.05)
+
+    def type_text(self, selector: str, text: str) -> None:
+        """Focus a field and type into it; the page sees the same input events as from keys."""
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).focus(); true")
+        self.call("Input.insertText", session=True, text=text)
+
+    def click(self, selector: str, *, count: int = 1, expect_navigation: bool = False) -> None:
+        """Click the middle of an element with the mouse (count=2: a double-click)."""
+        box = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " if (!e) return null; e.scrollIntoView({block: 'center'});"
+            " const r = e.getBoundingClientRect();"
+            " return [r.left + r.width / 2, r.top + r.height / 2]; })()")
+        if box is None:
+            raise BrowserError(f"nothing matches {selector}")
+        if expect_navigation:
+            self._forget("Page.loadEventFired")
+        x, y = box
+        self.call("Input.dispatchMouseEvent", session=True, type="mouseMoved", x=x, y=y)
+        for clicks in range(1, count + 1):
+            for kind in ("mousePressed", "mouseReleased"):
+                self.call("Input.dispatchMouseEvent", session=True, type=kind, x=x, y=y,
+                          button="left", buttons=1 if kind == "mousePressed" else 0,
+                          clickCount=clicks)
+        if expect_navigation:
+            self.wait_for("Page.loadEventFired")
+
     def screenshot(self, path: Path) -> Path:
         data = self.call("Page.captureScreenshot", session=True, format="png",
                          captureBeyondViewport=False)["data"]

@@ -1,5 +1,6 @@
-"""A real headless Chromium: sign in, accept a suggestion with the keyboard, check the
-database. The app runs under waitress on a loopback port in a thread, as in production.
+"""A real headless Chromium: sign in, accept a suggestion with the keyboard, match an
+exception by hand and have another person undo it, screenshot the main pages; each checked in
+the database. The app runs under waitress on a loopback port in a thread, as in production.
 
 Needs Debian's `chromium` (`.ci/system-deps` installs it). Without it the test skips on a
 developer machine and fails in CI (CI=true), where a missing browser is a broken setup.
@@ -8,18 +9,24 @@ developer machine and fails in CI (CI=true), where a missing browser is a broken
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reconciler.db.bank import TransactionRow
-from reconciler.db.matching import ApplicationRow, ProposalRow
+from reconciler.db.journal import JournalRow
+from reconciler.db.ledger import OpenItemRow
+from reconciler.db.matching import ApplicationLineRow, ApplicationRow, ProposalRow
 from reconciler.db.session import Database
+from reconciler.journal import verify
+from reconciler.money import money
 from tests.web.browser import Browser, find_chromium
 from tests.web.seed import PASSWORD, Seeded
 
@@ -65,15 +72,26 @@ def browser(chromium: str) -> Iterator[Browser]:
     instance.close()
 
 
-def test_accept_a_suggestion_with_the_keyboard(db: Database, seeded: Seeded, live_server: str,
-                                               browser: Browser, tmp_path: Path) -> None:
-    browser.goto(f"{live_server}/queue")
-    assert "/login" in browser.evaluate("location.pathname")
+def sign_in(browser: Browser, url: str, name: str) -> None:
+    """Open a page while signed out, sign in on the login page it sends us to, land on it."""
+    browser.goto(url)
+    assert browser.evaluate("location.pathname") == "/login"
     browser.submit_and_wait(
-        "document.querySelector('input[name=name]').value = 'rita';"
+        f"document.querySelector('input[name=name]').value = {name!r};"
         f"document.querySelector('input[name=password]').value = {PASSWORD!r};"
         "document.querySelector('.login form').requestSubmit(); true")
-    assert browser.evaluate("location.pathname") == "/queue"
+    path = url.split("://", 1)[1].split("/", 1)[1] if url.count("/") > 2 else ""
+    assert browser.evaluate("location.pathname") == "/" + path.split("?")[0]
+    assert browser.evaluate("document.querySelector('.who span').textContent").startswith(name)
+
+
+def flash_text(browser: Browser) -> str:
+    return str(browser.evaluate("document.querySelector('.flash')?.textContent ?? ''"))
+
+
+def test_accept_a_suggestion_with_the_keyboard(db: Database, seeded: Seeded, live_server: str,
+                                               browser: Browser, tmp_path: Path) -> None:
+    sign_in(browser, f"{live_server}/queue", "rita")
     assert browser.evaluate("document.querySelectorAll('.queue-row').length") == 2
     # The first row is selected on load; j and k move the selection.
     assert browser.evaluate("document.querySelector('.queue-row.selected').dataset.proposal") \
@@ -98,3 +116,88 @@ def test_accept_a_suggestion_with_the_keyboard(db: Database, seeded: Seeded, liv
     assert proposal is not None and proposal.state == "accepted"
     assert transaction is not None and transaction.state == "applied"
     assert application.actor == "user:rita"
+
+
+def candidate(item_id: int) -> str:
+    """The match form's row for one open item, found by its hidden id."""
+    return f"#candidates tr:has(input[name=item_id][value='{item_id}'])"
+
+
+def test_match_an_exception_by_hand_then_another_person_reverses_it(
+        db: Database, seeded: Seeded, live_server: str, browser: Browser) -> None:
+    inv3, inv4 = seeded.item_ids["INV-3"], seeded.item_ids["INV-4"]
+    tx = seeded.tx_unmatched
+    sign_in(browser, f"{live_server}/exceptions", "rita")
+    resolve = f"a[href='/exceptions/{tx}']"
+    assert browser.evaluate(f"!!document.querySelector(\"{resolve}\")")
+    browser.click(resolve, expect_navigation=True)
+    assert browser.evaluate("location.pathname") == f"/exceptions/{tx}"
+    # The payer is unknown: find Beta's open items by typing in the inline search.
+    browser.type_text("form[data-inline-search] input[name=customer]", "C002")
+    browser.wait_until(f"!!document.querySelector(\"{candidate(inv3)}\")"
+                       f" && !!document.querySelector(\"{candidate(inv4)}\")")
+    # 300.00 settles INV-4 in full (double-click fills the open amount) and 50.00 of INV-3.
+    browser.click(f"{candidate(inv4)} input[name=amount]", count=2)
+    filled = browser.evaluate(f"document.querySelector(\"{candidate(inv4)} input[name=amount]\")"
+                              ".value")
+    assert Decimal(filled) == money("250.00")
+    browser.type_text(f"{candidate(inv3)} input[name=amount]", "50.00")
+    assert browser.evaluate("document.querySelector('[data-remaining]').textContent") == "0.00"
+    assert browser.evaluate("document.querySelector('[data-remaining]').className") == "even"
+    browser.type_text("form.edit-form input[name=reason]", "Beta paid INV-4 and part of INV-3")
+    browser.click("form.edit-form button.primary", expect_navigation=True)
+    found = re.search(rf"payment {tx} applied by hand: application (\d+)", flash_text(browser))
+    assert found, flash_text(browser)
+    applied_id = int(found.group(1))
+    assert not browser.evaluate(f"!!document.querySelector(\"{resolve}\")")  # off the queue
+
+    with db.session() as s:
+        applied = s.get(ApplicationRow, applied_id)
+        assert applied is not None
+        assert (applied.transaction_id, applied.status, applied.actor) \
+            == (tx, "manual", "user:rita")
+        assert sorted((line.kind, line.item_id, line.amount) for line in applied.lines) \
+            == sorted([("item", inv3, money("50.00")), ("item", inv4, money("250.00"))])
+        transaction = s.get(TransactionRow, tx)
+        assert transaction is not None and transaction.state == "applied"
+        open_after = {i: s.get(OpenItemRow, i) for i in (inv3, inv4)}
+        assert open_after[inv3] is not None and open_after[inv3].open_amount == money("450.00")
+        assert open_after[inv4] is not None and open_after[inv4].open_amount == Decimal(0)
+        assert open_after[inv4].status == "closed"
+
+    # A reviewer may not undo posted cash: the page offers no reversal.
+    browser.goto(f"{live_server}/applications/{applied_id}")
+    assert not browser.evaluate("!!document.querySelector('form[action$=\"/reverse\"]')")
+    assert "needs an approver" in browser.evaluate("document.body.textContent")
+    browser.click(".who button.link", expect_navigation=True)  # sign out
+    # Four eyes: an approver who did not apply it reverses it.
+    sign_in(browser, f"{live_server}/applications/{applied_id}", "arno")
+    browser.type_text("form[action$='/reverse'] input[name=reason]", "wrong customer")
+    browser.click("form[action$='/reverse'] button.danger", expect_navigation=True)
+    found = re.search(rf"application {applied_id} reversed by (\d+)", flash_text(browser))
+    assert found, flash_text(browser)
+    reversal_id = int(found.group(1))
+    assert browser.evaluate("document.querySelector('.state.reversed a').textContent") \
+        == str(reversal_id)
+
+    with db.session() as s:
+        applied = s.get(ApplicationRow, applied_id)
+        reversal = s.get(ApplicationRow, reversal_id)
+        assert applied is not None and reversal is not None
+        assert applied.reversed_by_id == reversal_id and reversal.reverses_id == applied_id
+        assert (reversal.status, reversal.actor) == ("reversal", "user:arno")
+        assert sorted((line.kind, line.item_id, line.amount) for line in reversal.lines) \
+            == sorted((line.kind, line.item_id, -line.amount) for line in applied.lines)
+        # Nothing deleted: both applications and all four lines remain.
+        assert s.scalar(select(func.count()).select_from(ApplicationRow)) == 2
+        assert s.scalar(select(func.count()).select_from(ApplicationLineRow)) == 4
+        for item_id, amount in ((inv3, "500.00"), (inv4, "250.00")):
+            item = s.get(OpenItemRow, item_id)
+            assert item is not None
+            assert (item.open_amount, item.status) == (money(amount), "open")
+        transaction = s.get(TransactionRow, tx)
+        assert transaction is not None and transaction.state == "unreconciled"
+        actions = s.scalars(select(JournalRow.action).order_by(JournalRow.seq)).all()
+        assert "application.reversed" in actions
+        report = verify(s)
+        assert report.ok, report.problems
