@@ -143,7 +143,8 @@ class Browser:
         if expect_navigation:
             self._forget("Page.loadEventFired")
         code = f"Key{key.upper()}" if key.isalpha() else ""
-        common = {"key": key, "code": code, "windowsVirtualKeyCode": ord(key.upper())}
+        common: dict[str, Any] = {"key": key, "code": code,
+                                  "windowsVirtualKeyCode": ord(key.upper())}
         self.call("Input.dispatchKeyEvent", session=True, type="keyDown", text=key, **common)
         self.call("Input.dispatchKeyEvent", session=True, type="keyUp", **common)
         if expect_navigation:
