@@ -201,3 +201,47 @@ def test_match_an_exception_by_hand_then_another_person_reverses_it(
         assert "application.reversed" in actions
         report = verify(s)
         assert report.ok, report.problems
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_screenshots_of_the_main_pages(db: Database, seeded: Seeded, live_server: str,
+                                       browser: Browser, tmp_path: Path) -> None:
+    sign_in(browser, f"{live_server}/queue", "rita")
+    browser.press("a", expect_navigation=True)  # one accepted suggestion: history to show
+    assert f"suggestion {seeded.proposal_exact} accepted" in flash_text(browser)
+    # (name, path, page title, a script true only when the page's key content is there)
+    pages = [
+        ("dashboard", "/", "Dashboard",
+         "document.querySelector('h1').textContent.includes('Where cash stands')"
+         " && document.querySelectorAll('.card svg').length >= 1"),
+        ("queue", "/queue", "Review queue",
+         f"document.querySelector('.queue-row').dataset.proposal == {seeded.proposal_short}"),
+        ("exceptions", "/exceptions", "Exceptions",
+         f"!!document.querySelector(\"a[href='/exceptions/{seeded.tx_unmatched}']\")"),
+        ("transaction", f"/transactions/{seeded.tx_exact}", f"Bank line {seeded.tx_exact}",
+         "document.querySelector('h1 .state').textContent == 'applied'"),
+        ("customer", "/customers/C001", "ACME Trading GmbH",
+         "document.querySelector('h1').textContent.includes('C001')"
+         " && document.body.textContent.includes('INV-2')"),
+        ("statements", "/statements", "Statements",
+         "document.body.textContent.includes('DE89370400440532013000')"
+         " && document.body.textContent.includes('stmt-2026-11-20.xml')"),
+        ("audit", "/audit", "Audit log",
+         "[...document.querySelectorAll('table.audit tr')].some(r =>"
+         " r.textContent.includes('application.created')"
+         f" && r.textContent.includes('payment:{seeded.tx_exact}'))"),
+    ]
+    keep = os.environ.get("RECON_SCREENSHOT_DIR")
+    for name, path, title, key_content in pages:
+        browser.goto(f"{live_server}{path}")
+        assert browser.evaluate("location.pathname") == path, name
+        assert browser.evaluate("document.title") == f"{title} · recon", name
+        assert browser.evaluate(key_content), f"{name}: key content missing"
+        shot = browser.screenshot(tmp_path / f"{name}.png", full_page=True)
+        data = shot.read_bytes()
+        assert data.startswith(PNG_SIGNATURE), name
+        assert len(data) > 20_000, f"{name}: {len(data)} bytes, a blank page?"
+        if keep:
+            shutil.copy(shot, Path(keep) / shot.name)
