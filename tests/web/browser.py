@@ -25,8 +25,8 @@ CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 
 def find_chromium() -> str | None:
     configured = os.environ.get("RECON_CHROMIUM")
-    if configured:
-        return configured
+    if configured:  # a name on PATH or a path; one that does not run counts as missing
+        return shutil.which(configured)
     for name in CANDIDATES:
         path = shutil.which(name)
         if path:
