@@ -28,7 +28,10 @@ from reconciler.db.collections import (
 from reconciler.db.journal import JournalRow
 from reconciler.db.ledger import OpenItemRow
 from reconciler.db.session import Database
+from reconciler.dunning import run_dunning
 from reconciler.money import money
+from reconciler.settings import DunningSettings, Settings
+from tests.collections import builders
 from tests.web.conftest import post
 from tests.web.seed import Seeded
 
@@ -303,3 +306,31 @@ def test_pages_carry_no_inline_script(db: Database, seeded: Seeded, client_for: 
         page = response.get_data(as_text=True)
         assert response.status_code == 200, url
         assert "<script>" not in page and "onclick" not in page and "style=" not in page, url
+
+
+def test_a_real_dunning_run_feeds_the_worklist(db: Database, app: object,
+                                               client_for: Clients) -> None:
+    """The actions of `run_dunning` itself (items JSON as the service writes it) drive the
+    pages: a key-account task is called and closed with a promise."""
+    with db.transaction() as s:
+        builders.customer(s, "KEY", segment="key_account")
+        item_id = builders.item(s, "INV-11", "KEY", "5000.00",
+                                due=TODAY - dt.timedelta(days=8)).id
+    settings = Settings(dunning=DunningSettings(creditor_iban="DE89370400440532013000"))
+    report = run_dunning(db, settings, TODAY)
+    assert [a.customer_id for a in report.actions] == ["KEY"]
+    with db.session() as s:
+        action_id = s.scalars(select(DunningActionRow.id)).one()
+    client = client_for("reviewer")
+    page = client.get("/worklist?segment=key_account").get_data(as_text=True)
+    assert "/customers/KEY" in page and "5,000.00 EUR" in page
+    detail = client.get(f"/worklist/{action_id}").get_data(as_text=True)
+    assert "INV-11" in detail and "Record promise" in detail
+    response = post(client, f"/worklist/{action_id}/outcome",
+                    {"outcome": "promise", "amount": "2500",
+                     "promised_date": (TODAY + dt.timedelta(days=3)).isoformat()})
+    assert response.status_code == 302  # type: ignore[attr-defined]
+    with db.session() as s:
+        promise = s.scalars(select(PromiseRow)).one()
+    assert promise.item_ids == [item_id] and promise.amount == Decimal("2500.00")
+    assert action_row(db, action_id).status == "done"
