@@ -78,6 +78,8 @@ def worklist(session: Session, args: Mapping[str, str], as_of: dt.date) -> list[
     risk_class = (args.get("risk_class") or "").strip()
     if risk_class and risk_class not in risk_classes():
         raise InputError(f"unknown risk class {risk_class!r}", where="risk_class")
+    if not risk_class:
+        query = query.limit(WORKLIST_LIMIT)  # the risk class is only known after scoring
     actions = list(session.scalars(query))
     scores = risk.scores_by_customer(session, as_of) if actions else {}
     names = _names(session, {a.customer_id for a in actions})
