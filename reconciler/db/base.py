@@ -52,8 +52,21 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / _FACTOR).quantize(Decimal(1).scaleb(-_SCALE))
-        return Decimal(value)
+            return _trimmed(Decimal(int(value)) / _FACTOR)
+        return _trimmed(Decimal(value))
+
+
+_CENT, _MILL, _TEN_THOUSANDTH = Decimal("0.01"), Decimal("0.001"), Decimal("0.0001")
+
+
+def _trimmed(value: Decimal) -> Decimal:
+    """The stored amount with as few of the four stored decimals as keep it exact, but at
+    least two: 1190.0000 reads back as 1190.00, a discount of 12.3456 stays as it is."""
+    for exponent in (_CENT, _MILL):
+        shorter = value.quantize(exponent)
+        if shorter == value:
+            return shorter
+    return value.quantize(_TEN_THOUSANDTH)
 
 
 class Rate(TypeDecorator[Decimal]):

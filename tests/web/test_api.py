@@ -43,13 +43,13 @@ def test_queue_and_accept(app: Flask, db: Database, seeded: Seeded) -> None:
     assert queue["total_pending"] == 3
     first = queue["entries"][0]
     assert first["proposal"]["id"] == seeded.proposal_exact
-    assert first["transaction"]["amount"] == "1190.0000"
+    assert first["transaction"]["amount"] == "1190.00"
     assert first["alternatives"][0]["id"] == seeded.proposal_alt
     accepted = client.post(f"/api/v1/proposals/{seeded.proposal_exact}/accept", headers=headers)
     application_id = accepted.get_json()["application_id"]
     detail = client.get(f"/api/v1/applications/{application_id}", headers=headers).get_json()
     assert detail["lines"] == [{"kind": "item", "item_id": seeded.item_ids["INV-1"],
-                                "amount": "1190.0000", "reason": ""}]
+                                "amount": "1190.00", "reason": ""}]
     again = client.post(f"/api/v1/proposals/{seeded.proposal_exact}/accept", headers=headers)
     assert again.status_code == 409 and "not pending" in again.get_json()["error"]
 
@@ -133,7 +133,7 @@ def test_dashboard_customer_statements_audit(app: Flask, db: Database, seeded: S
     figures = client.get("/api/v1/dashboard", headers=headers).get_json()
     assert figures["suggestions_pending"] == 3 and figures["exceptions_open"] == 1
     customer = client.get("/api/v1/customers/C002", headers=headers).get_json()
-    assert customer["aging"]["31-60"] == "500.0000"
+    assert customer["aging"]["31-60"] == "500.00"
     statements = client.get("/api/v1/statements", headers=headers).get_json()["statements"]
     assert statements[0]["balance_ok"] is True and statements[0]["transactions"] == 3
     audit = client.get("/api/v1/audit?action=user.token", headers=headers).get_json()
