@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from reconciler.errors import ImportRejectedError
+from reconciler.progress import Progress
 
 CsvSource = str | os.PathLike[str] | BinaryIO
 _CHUNK = 1 << 20
@@ -197,3 +198,27 @@ class RowReader:
                                      f"{self.spec.kind} format and is ignored")
         self.columns = {name: i for i, name in enumerate(names) if name in known}
         return names
+
+
+@dataclass(slots=True)
+class Intake:
+    """The start of every CSV import: the file's name and facts, and a reader that collects
+    problems (reject the file) and warnings (report them) as the rows stream past."""
+
+    name: str
+    facts: FileFacts
+    reader: RowReader
+    problems: list[str]
+    warnings: list[str]
+
+
+def open_intake(source: CsvSource, filename: str | None, spec: CsvSpec,
+                progress: Progress | None) -> Intake:
+    name = filename or source_name(source)
+    facts = file_facts(source)
+    if progress is not None and progress.total is None:
+        progress.total = max(facts.lines - 1, 0)  # the header is not a row
+    problems: list[str] = []
+    warnings: list[str] = []
+    return Intake(name, facts, RowReader(source, name, spec, problems, warnings), problems,
+                  warnings)

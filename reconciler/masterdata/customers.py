@@ -19,7 +19,7 @@ from reconciler.db.ledger import CustomerIbanRow, CustomerRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.masterdata import fields
-from reconciler.masterdata.csvfile import CsvSource, CsvSpec, RowReader, file_facts, source_name
+from reconciler.masterdata.csvfile import CsvSource, CsvSpec, RowReader, open_intake
 from reconciler.masterdata.summary import ImportSummary, Tally, record_import
 from reconciler.names import normalize_name
 from reconciler.progress import Progress
@@ -41,13 +41,9 @@ def import_customers(db: Database, source: CsvSource, *, filename: str | None = 
                      actor: str = "system:import",
                      progress: Progress | None = None) -> ImportSummary:
     """Upsert the customer master from `source`; all or nothing (`ImportRejectedError`)."""
-    name = filename or source_name(source)
-    facts = file_facts(source)
-    if progress is not None and progress.total is None:
-        progress.total = max(facts.lines - 1, 0)  # the header is not a row
-    problems: list[str] = []
-    warnings: list[str] = []
-    reader = RowReader(source, name, SPEC, problems, warnings)
+    intake = open_intake(source, filename, SPEC, progress)
+    name, facts, reader = intake.name, intake.facts, intake.reader
+    problems, warnings = intake.problems, intake.warnings
     parsed: dict[str, tuple[int, dict[str, Any], tuple[str, ...] | None]] = {}
     for line, values in reader:
         record = _read_customer(reader, line, values, problems)

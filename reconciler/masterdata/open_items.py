@@ -42,7 +42,7 @@ from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.masterdata import fields
 from reconciler.masterdata.bulk import BulkInsert, BulkUpdate
-from reconciler.masterdata.csvfile import CsvSource, CsvSpec, RowReader, file_facts, source_name
+from reconciler.masterdata.csvfile import CsvSource, CsvSpec, RowReader, open_intake
 from reconciler.masterdata.summary import ImportSummary, Tally, record_import
 from reconciler.money import ZERO
 from reconciler.progress import Progress
@@ -72,13 +72,9 @@ def import_open_items(db: Database, source: CsvSource, *, full: bool = False,
                       actor: str = "system:import",
                       progress: Progress | None = None) -> ImportSummary:
     """Upsert open items from `source`; all or nothing (`ImportRejectedError`)."""
-    name = filename or source_name(source)
-    facts = file_facts(source)
-    if progress is not None and progress.total is None:
-        progress.total = max(facts.lines - 1, 0)  # the header is not a row
-    problems: list[str] = []
-    warnings: list[str] = []
-    reader = RowReader(source, name, SPEC, problems, warnings)
+    intake = open_intake(source, filename, SPEC, progress)
+    name, facts, reader = intake.name, intake.facts, intake.reader
+    problems, warnings = intake.problems, intake.warnings
     with _no_cyclic_gc(), db.transaction() as session:
         conn = session.connection()
         with _big_page_cache(conn):
