@@ -109,10 +109,6 @@ def queue() -> Response:
 def proposal(proposal_id: int) -> Response:
     with context.database().session() as s:
         entry = load_proposal_entry(s, proposal_id)
-    if entry is None:
-        from reconciler.errors import NotFoundError
-
-        raise NotFoundError(f"proposal {proposal_id} does not exist")
     return jsonify(plain(entry))
 
 

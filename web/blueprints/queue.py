@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, render_template, request
 from werkzeug.wrappers import Response
 
-from reconciler.errors import InputError, NotFoundError
+from reconciler.errors import InputError
 from web import actions, context, forms
 from web.blueprints.common import back
 from web.queries.queue import QueueFilter, head_proposal_ids, load_proposal_entry, load_queue
@@ -31,8 +31,6 @@ def index() -> str:
 def proposal(proposal_id: int) -> str:
     with context.database().session() as s:
         entry = load_proposal_entry(s, proposal_id)
-    if entry is None:
-        raise NotFoundError(f"proposal {proposal_id} does not exist")
     return render_template("proposal.html", entry=entry, kinds=forms.ADJUSTMENT_KINDS,
                            write_off_limit=context.settings().matching.write_off_limit)
 

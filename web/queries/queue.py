@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from reconciler.db.bank import TransactionRow
 from reconciler.db.ledger import CustomerRow, OpenItemRow
 from reconciler.db.matching import ProposalRow
-from reconciler.errors import InputError
+from reconciler.errors import InputError, NotFoundError
 from reconciler.money import ZERO, money
 
 PAGE_SIZE = 50
@@ -316,8 +316,9 @@ def transaction_view(row: TransactionRow) -> TransactionView:
         state=row.state)
 
 
-def load_proposal_entry(session: Session, proposal_id: int) -> QueueEntry | None:
+def load_proposal_entry(session: Session, proposal_id: int) -> QueueEntry:
+    """One suggestion with its bank line and items; NotFoundError (404) when there is none."""
     row = session.get(ProposalRow, proposal_id)
     if row is None:
-        return None
+        raise NotFoundError(f"proposal {proposal_id} does not exist")
     return build_entries(session, [row])[0]
