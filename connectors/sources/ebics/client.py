@@ -178,13 +178,7 @@ class EbicsClient:
         header = sub(document, "header", authenticate="true")
         static = sub(header, "static")
         sub(static, "HostID", self.host_id)
-        sub(static, "Nonce", nonce())
-        sub(static, "Timestamp", timestamp())
-        sub(static, "PartnerID", self.partner_id)
-        sub(static, "UserID", self.user_id)
-        sub(static, "Product", self.product, Language="en")
-        details = sub(static, "OrderDetails")
-        sub(details, "AdminOrderType", "HPB")
+        self._identify(static, "HPB")
         sub(static, "SecurityMedium", "0000")
         sub(header, "mutable")
         sub(document, "body")
@@ -204,6 +198,19 @@ class EbicsClient:
 
     # --- downloads --------------------------------------------------------------------------
 
+    def _identify(self, static: Element, order_type: str) -> Element:
+        """The static header's who-and-when (a fresh nonce and timestamp against replay) and
+        the order type; returns the OrderDetails element for order parameters."""
+        sub(static, "Nonce", nonce())
+        sub(static, "Timestamp", timestamp())
+        sub(static, "PartnerID", self.partner_id)
+        sub(static, "UserID", self.user_id)
+        sub(static, "Product", self.product, Language="en")
+        details = sub(static, "OrderDetails")
+        sub(details, "AdminOrderType", order_type)
+        return details
+
+
     def _request(self, phase: str, *, order: OrderParams | None = None,
                  transaction_id: str | None = None, segment: int | None = None,
                  receipt_code: int | None = None) -> Element:
@@ -213,13 +220,7 @@ class EbicsClient:
         sub(static, "HostID", self.host_id)
         if transaction_id is None:
             assert order is not None
-            sub(static, "Nonce", nonce())
-            sub(static, "Timestamp", timestamp())
-            sub(static, "PartnerID", self.partner_id)
-            sub(static, "UserID", self.user_id)
-            sub(static, "Product", self.product, Language="en")
-            details = sub(static, "OrderDetails")
-            sub(details, "AdminOrderType", "BTD")
+            details = self._identify(static, "BTD")
             params = sub(details, "BTDOrderParams")
             service = sub(params, "Service")
             sub(service, "ServiceName", order.service_name)
