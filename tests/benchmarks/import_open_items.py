@@ -14,15 +14,12 @@ import argparse
 import datetime as dt
 import tempfile
 import time
-import uuid
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from reconciler.db.session import Database, init_database
 from reconciler.masterdata import ImportSummary, import_customers, import_open_items
 from reconciler.progress import Progress
+from tests.pgtools import throwaway_database
 
 HEADER = ("entity,document_number,document_type,customer_id,currency,amount,open_amount,"
           "issue_date,due_date,payment_reference,discount_rate,discount_due_date\n")
@@ -101,19 +98,12 @@ def main() -> None:
             finally:
                 db.dispose()
             return
-        name = f"recon_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(args.url).set(database=name).render_as_string(hide_password=False)
-        db = Database(url)
-        try:
-            run(db, args.rows, folder)
-        finally:
-            db.dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with throwaway_database(args.url, prefix="recon_bench") as url:
+            db = Database(url)
+            try:
+                run(db, args.rows, folder)
+            finally:
+                db.dispose()
 
 
 if __name__ == "__main__":

@@ -31,17 +31,14 @@ import tempfile
 import threading
 import time
 import urllib.parse
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from reconciler import users
 from reconciler.db.session import Database, init_database
+from tests.pgtools import throwaway_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_URL = os.environ.get("RECON_TEST_POSTGRES_URL",
@@ -66,20 +63,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-@contextmanager
-def throwaway_database(admin_url: str) -> Iterator[str]:
-    name = f"recon_load_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def fill(url: str, proposals: int, match_payments: int, folder: Path) -> None:
@@ -254,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
     parser.add_argument("--postgres-admin", default=ADMIN_URL)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder, throwaway_database(args.postgres_admin) as url:
+    with tempfile.TemporaryDirectory() as folder, \
+            throwaway_database(args.postgres_admin, prefix="recon_load") as url:
         fill(url, args.proposals, args.match_payments, Path(folder))
         env = {**os.environ, "RECON_DATABASE_URL": url, "RECON_DATA_DIR": f"{folder}/var"}
         env.pop("RECON_CONFIG", None)

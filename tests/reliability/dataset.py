@@ -11,17 +11,16 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import parsers
 from reconciler.db.session import Database, init_database
 from reconciler.demo import DemoConfig, generate, write_demo_files
+from tests.pgtools import throwaway_database
 from tests.reliability.invariants import StatementKey
 
 ADMIN_URL = os.environ.get(
@@ -86,21 +85,10 @@ def expected_statements(paths: Sequence[Path]) -> dict[StatementKey, int]:
 # --- databases --------------------------------------------------------------------------
 
 
-@contextmanager
 def postgres_database(admin_url: str = ADMIN_URL, *, template: str | None = None,
-                      prefix: str = "recon_reliability") -> Iterator[str]:
+                      prefix: str = "recon_reliability") -> AbstractContextManager[str]:
     """A throw-away PostgreSQL database (a copy of `template` when given), dropped after."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    clause = f' TEMPLATE "{template}"' if template else ""
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return throwaway_database(admin_url, prefix=prefix, template=template)
 
 
 def database_name(url: str) -> str:
