@@ -47,9 +47,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import parsers
@@ -67,6 +68,7 @@ from reconciler.domain import (
 )
 from reconciler.errors import ParseError
 from reconciler.mapping import DERIVED_REFERENCE, charges_amount, transaction_details
+from reconciler.masterdata.bulk import BulkStatement
 
 IMPORTED, DUPLICATE, QUARANTINED = "imported", "duplicate", "quarantined"
 _REF_CHUNK = 500
@@ -273,12 +275,30 @@ def _store_statement(session: Session, file_id: int, statement: Statement, count
     session.add(stored)
     session.flush()
     counts.statements_new += 1
-    rows = [_transaction_row(stored, account, tx, position, statement, counts)
+    rows = [_transaction_row(stored.id, account, tx, position, statement, counts)
             for position, tx in enumerate(statement.transactions, start=1)]
-    session.add_all(rows)
-    session.flush()
+    # Links are decided before the insert: the entries they point to are all stored already
+    # (earlier files, earlier statements of this file), never in this statement.
+    counts.transactions_linked += _link_to_earlier(session, account, rows)
+    _insert_transactions(session, rows)
     counts.transactions_new += len(rows)
-    counts.transactions_linked += _link_to_earlier(session, stored.id, account, rows)
+
+
+_TRANSACTIONS = cast(Table, TransactionRow.__table__)
+_TRANSACTION_COLUMNS = (
+    "statement_id", "position", "account", "amount", "currency", "booking_date", "value_date",
+    "bank_reference", "end_to_end_id", "entry_reference", "counterparty_name",
+    "counterparty_iban", "counterparty_bic", "ultimate_debtor", "creditor_reference",
+    "remittance_text", "bank_transaction_code", "entry_status", "return_reason",
+    "charges_amount", "is_reversal", "details", "raw", "state", "linked_to_id")
+
+
+def _insert_transactions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """One executemany for the statement's entries: a bank file holds tens of thousands, and
+    the ORM's per-object bookkeeping was most of the import's time."""
+    if rows:
+        BulkStatement(session.connection(), insert(_TRANSACTIONS), _TRANSACTION_COLUMNS
+                      ).execute(rows)
 
 
 def _is_duplicate(session: Session, statement: Statement, account: str, statement_id: str,
@@ -309,33 +329,38 @@ def _is_duplicate(session: Session, statement: Statement, account: str, statemen
     return True
 
 
-def _transaction_row(stored: StatementRow, account: str, tx: Transaction, position: int,
-                     statement: Statement, counts: _Counts) -> TransactionRow:
+def _transaction_row(statement_pk: int, account: str, tx: Transaction, position: int,
+                     statement: Statement, counts: _Counts) -> dict[str, Any]:
     derived = tx.bank_reference is None or ("bank_reference_derived", "true") in tx.extra
     reference = tx.bank_reference or derive_reference(account, tx, position,
                                                       statement.statement_id)
     where = tx.source_line
 
     def fit(value: str | None, limit: int, label: str) -> str | None:
-        return None if value is None else _fit(value, limit, label, where, counts)
+        if value is None or len(value) <= limit:
+            return value
+        return _fit(value, limit, label, where, counts)
 
-    details = transaction_details(tx, derived_reference=derived)
-    return TransactionRow(
-        statement_id=stored.id, position=position, account=account, amount=tx.amount,
-        currency=tx.currency[:3], booking_date=tx.booking_date, value_date=tx.value_date,
-        bank_reference=_fit(reference, 128, "bank reference", where, counts),
-        end_to_end_id=fit(tx.end_to_end_id, 128, "end-to-end id"),
-        entry_reference=fit(tx.entry_reference, 128, "entry reference"),
-        counterparty_name=fit(tx.counterparty_name, 200, "counterparty name"),
-        counterparty_iban=fit(tx.counterparty_iban, 64, "counterparty account"),
-        counterparty_bic=fit(tx.counterparty_bic, 11, "counterparty BIC"),
-        ultimate_debtor=fit(tx.ultimate_debtor, 200, "ultimate debtor"),
-        creditor_reference=fit(tx.creditor_reference, 64, "creditor reference"),
-        remittance_text=tx.remittance_text,
-        bank_transaction_code=fit(tx.bank_transaction_code, 64, "transaction code"),
-        entry_status=tx.status.value, return_reason=fit(tx.return_reason, 64, "return reason"),
-        charges_amount=charges_amount(tx), is_reversal=tx.is_reversal, details=details,
-        raw=tx.raw, state=initial_state(tx))
+    return {
+        "statement_id": statement_pk, "position": position, "account": account,
+        "amount": tx.amount, "currency": tx.currency[:3], "booking_date": tx.booking_date,
+        "value_date": tx.value_date,
+        "bank_reference": fit(reference, 128, "bank reference"),
+        "end_to_end_id": fit(tx.end_to_end_id, 128, "end-to-end id"),
+        "entry_reference": fit(tx.entry_reference, 128, "entry reference"),
+        "counterparty_name": fit(tx.counterparty_name, 200, "counterparty name"),
+        "counterparty_iban": fit(tx.counterparty_iban, 64, "counterparty account"),
+        "counterparty_bic": fit(tx.counterparty_bic, 11, "counterparty BIC"),
+        "ultimate_debtor": fit(tx.ultimate_debtor, 200, "ultimate debtor"),
+        "creditor_reference": fit(tx.creditor_reference, 64, "creditor reference"),
+        "remittance_text": tx.remittance_text,
+        "bank_transaction_code": fit(tx.bank_transaction_code, 64, "transaction code"),
+        "entry_status": tx.status.value,
+        "return_reason": fit(tx.return_reason, 64, "return reason"),
+        "charges_amount": charges_amount(tx), "is_reversal": tx.is_reversal,
+        "details": transaction_details(tx, derived_reference=derived), "raw": tx.raw,
+        "state": initial_state(tx), "linked_to_id": None,
+    }
 
 
 def _fit(value: str, limit: int, label: str, where: str | None, counts: _Counts) -> str:
@@ -348,42 +373,51 @@ def _fit(value: str, limit: int, label: str, where: str | None, counts: _Counts)
     return value[:limit]
 
 
-def _link_to_earlier(session: Session, statement_pk: int, account: str,
-                     rows: Sequence[TransactionRow]) -> int:
-    """Mark the entries already stored from another message as `linked` (see the docstring)."""
-    candidates = [r for r in rows if not r.details.get(DERIVED_REFERENCE)]
+_EARLIER_COLUMNS = (TransactionRow.id, TransactionRow.bank_reference, TransactionRow.amount,
+                    TransactionRow.currency, TransactionRow.value_date,
+                    TransactionRow.booking_date, TransactionRow.entry_status,
+                    TransactionRow.details)
+
+
+def _link_to_earlier(session: Session, account: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Mark the entries already stored from another message as `linked` (see the docstring).
+
+    The earlier entries are fetched by reference in chunks (one query per few hundred
+    entries, not one per entry)."""
+    candidates = [r for r in rows if not r["details"].get(DERIVED_REFERENCE)]
     if not candidates:
         return 0
-    earlier: dict[tuple[str, Decimal, str], list[TransactionRow]] = {}
-    references = sorted({r.bank_reference for r in candidates})
+    earlier: dict[tuple[str, Decimal, str], list[Any]] = {}  # rows of _EARLIER_COLUMNS
+    references = sorted({r["bank_reference"] for r in candidates})
     for start in range(0, len(references), _REF_CHUNK):
         chunk = references[start:start + _REF_CHUNK]
-        found = session.scalars(select(TransactionRow).where(
+        found = session.execute(select(*_EARLIER_COLUMNS).where(
             TransactionRow.account == account, TransactionRow.bank_reference.in_(chunk),
-            TransactionRow.statement_id != statement_pk, TransactionRow.linked_to_id.is_(None),
+            TransactionRow.linked_to_id.is_(None),
         ).order_by(TransactionRow.id))
         for old in found:
-            if old.details.get(DERIVED_REFERENCE):
+            if (old.details or {}).get(DERIVED_REFERENCE):
                 continue
             earlier.setdefault((old.bank_reference, old.amount, old.currency), []).append(old)
+    if not earlier:
+        return 0
     linked = 0
+    booked = EntryStatus.BOOKED.value
     for row in candidates:
-        for old in earlier.get((row.bank_reference, row.amount, row.currency), []):
+        for old in earlier.get((row["bank_reference"], row["amount"], row["currency"]), []):
             if not _same_day(row, old):
                 continue
-            if row.entry_status == EntryStatus.BOOKED.value and \
-                    old.entry_status != EntryStatus.BOOKED.value:
+            if row["entry_status"] == booked and old.entry_status != booked:
                 continue  # the booked entry is the real payment; it is matched, not the advice
-            row.state, row.linked_to_id = "linked", old.id
+            row["state"], row["linked_to_id"] = "linked", old.id
             linked += 1
             break
-    session.flush()
     return linked
 
 
-def _same_day(new: TransactionRow, old: TransactionRow) -> bool:
-    if new.value_date is not None and old.value_date is not None:
-        return new.value_date == old.value_date
-    if new.booking_date is not None and old.booking_date is not None:
-        return new.booking_date == old.booking_date
+def _same_day(new: dict[str, Any], old: Any) -> bool:
+    if new["value_date"] is not None and old.value_date is not None:
+        return bool(new["value_date"] == old.value_date)
+    if new["booking_date"] is not None and old.booking_date is not None:
+        return bool(new["booking_date"] == old.booking_date)
     return True  # no date pair to compare: the reference, amount and account decide
