@@ -9,16 +9,19 @@ present but empty clears it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, select
 
 from reconciler.db.base import utcnow
 from reconciler.db.ledger import CustomerIbanRow, CustomerRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.masterdata import fields
+from reconciler.masterdata.bulk import BulkInsert, BulkUpdate
 from reconciler.masterdata.csvfile import CsvSource, CsvSpec, RowReader, open_intake
 from reconciler.masterdata.summary import ImportSummary, Tally, record_import
 from reconciler.names import normalize_name
@@ -82,66 +85,78 @@ def import_customers(db: Database, source: CsvSource, *, filename: str | None = 
 
 def _read_customer(reader: RowReader, line: int, values: list[str], problems: list[str]
                    ) -> tuple[str, dict[str, Any], tuple[str, ...] | None] | None:
-    errors_before = len(problems)
+    """One row -> (customer id, stored fields, IBANs or None when the file has no column).
 
-    def text(column: str) -> str:
-        index = reader.index(column)
-        return values[index].strip() if index is not None else ""
-
-    def problem(column: str, value: str, message: str) -> None:
-        problems.append(f"{reader.filename} line {line}, column {column}: {message} "
-                        f"(value {value!r})")
-
-    customer_id = text("customer_id")
+    Written straight through rather than with helper closures: it runs once per customer."""
+    columns = reader.columns
+    text = {name: values[index].strip() for name, index in columns.items()}
+    get = text.get
+    errors: list[tuple[str, str, str]] = []
+    customer_id = text["customer_id"]
     if not customer_id:
-        problem("customer_id", customer_id, "required")
+        errors.append(("customer_id", customer_id, "required"))
     elif len(customer_id) > 64:
-        problem("customer_id", customer_id, "longer than 64 characters")
-    name = text("name")
+        errors.append(("customer_id", customer_id, "longer than 64 characters"))
+    name = text["name"]
     if not name:
-        problem("name", name, "required")
+        errors.append(("name", name, "required"))
     row: dict[str, Any] = {"name": name, "normalized_name": normalize_name(name)[:200]}
-    for column, limit in (("name", 200), ("email", 200)):
-        if len(text(column)) > limit:
-            problem(column, text(column), f"longer than {limit} characters")
-    for column, limit in (("parent_customer_id", 64), ("segment", 40), ("language", 5)):
-        value = text(column)
+    for column, limit in _TEXT_LIMITS:
+        value = get(column, "")
         if len(value) > limit:
-            problem(column, value, f"longer than {limit} characters")
-        row[column] = value or None
-    readers: tuple[tuple[str, Any], ...] = (
-        ("country", fields.read_country), ("currency", fields.read_currency),
-        ("email", fields.read_email),
-        ("payment_terms", lambda v: fields.parse_payment_terms(v).code),
-    )
-    for column, read in readers:
-        value = text(column)
+            errors.append((column, value, f"longer than {limit} characters"))
+        if column in _PLAIN_TEXT:
+            row[column] = value or None
+    for column, read in _CHECKED:
+        value = get(column, "")
         row[column] = None
         if value:
             try:
                 row[column] = read(value)
             except fields.FieldError as exc:
-                problem(column, value, str(exc))
-    currency = row["currency"]
-    limit_text = text("credit_limit")
+                errors.append((column, value, str(exc)))
+    limit_text = get("credit_limit", "")
     row["credit_limit"] = None
     if limit_text:
         try:
-            credit_limit: Decimal = fields.read_amount(limit_text, currency)
-            if credit_limit < 0:
-                raise fields.FieldError("a credit limit cannot be negative")
-            row["credit_limit"] = credit_limit
+            row["credit_limit"] = _read_credit_limit(limit_text, row["currency"])
         except fields.FieldError as exc:
-            problem("credit_limit", limit_text, str(exc))
+            errors.append(("credit_limit", limit_text, str(exc)))
     ibans: tuple[str, ...] | None = None
-    if reader.index("ibans") is not None:
+    if "ibans" in columns:
         try:
-            ibans = fields.read_ibans(text("ibans"))
+            ibans = fields.read_ibans(text["ibans"])
         except fields.FieldError as exc:
-            problem("ibans", text("ibans"), str(exc))
-    if len(problems) > errors_before:
+            errors.append(("ibans", text["ibans"], str(exc)))
+    if errors:
+        problems.extend(f"{reader.filename} line {line}, column {column}: {message} "
+                        f"(value {value!r})" for column, value, message in errors)
         return None
     return customer_id, row, ibans
+
+
+# A customer master uses a handful of payment terms and credit limits: each distinct text is
+# read once (a bad one raises and is not remembered).
+@lru_cache(maxsize=1024)
+def _payment_terms_code(text: str) -> str:
+    return fields.parse_payment_terms(text).code
+
+
+@lru_cache(maxsize=1024)
+def _read_credit_limit(text: str, currency: str | None) -> Decimal:
+    value = fields.read_amount(text, currency)
+    if value < 0:
+        raise fields.FieldError("a credit limit cannot be negative")
+    return value
+
+
+# Checked in this order, so a row's problems are listed column by column as before.
+_TEXT_LIMITS = (("name", 200), ("email", 200), ("parent_customer_id", 64), ("segment", 40),
+                ("language", 5))
+_PLAIN_TEXT = frozenset({"parent_customer_id", "segment", "language"})
+_CHECKED: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("country", fields.read_country), ("currency", fields.read_currency),
+    ("email", fields.read_email), ("payment_terms", _payment_terms_code))
 
 
 def _load_existing(conn: Connection) -> dict[str, tuple[int, dict[str, Any], tuple[str, ...]]]:
@@ -185,11 +200,9 @@ def _write(conn: Connection,
             iban_sets[customer_id] = ibans or ()
         tally.add("updated", customer_id)
     if inserts:
-        conn.execute(insert(_CUSTOMERS), inserts)
+        BulkInsert(conn, _CUSTOMERS, ("customer_id", *_FIELDS, "updated_at")).execute(inserts)
     if updates:
-        statement = (update(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("b_id"))
-                     .values({f: bindparam(f) for f in (*_FIELDS, "updated_at")}))
-        conn.execute(statement, updates)
+        BulkUpdate(conn, _CUSTOMERS, _FIELDS).execute(updates)
     if iban_sets:
         _replace_ibans(conn, iban_sets)
 
@@ -204,5 +217,4 @@ def _replace_ibans(conn: Connection, iban_sets: dict[str, tuple[str, ...]]) -> N
         conn.execute(delete(_IBANS).where(_IBANS.c.customer_pk.in_(pks[start:start + 5000])))
     rows = [{"customer_pk": ids[c], "iban": iban} for c, ibans in iban_sets.items()
             for iban in ibans]
-    if rows:
-        conn.execute(insert(_IBANS), rows)
+    BulkInsert(conn, _IBANS, ("customer_pk", "iban")).execute(rows)
