@@ -4,14 +4,22 @@ Which items (each left out, taken in full, or taken less its cash discount) sum 
 within a tolerance, in integer cents? Not greedy: every fitting set is considered, and the
 result says how many fit equally well (ambiguity) and whether the search was complete.
 
-Three methods, chosen by the size of the pool, all deterministic:
+Three methods, all deterministic:
+- for pools of more than `SMALL_POOL` items, the exact sets of up to four items first, by
+  hashing single and pair sums (an exact small set outranks any larger set, so an exact hit
+  there is complete);
 - meet-in-the-middle (each half's subset sums as (sum, bitmask) ints, binary search across):
-  exhaustive while each half keeps at most `HALF_LIMIT` sums that can still fit;
-- for larger pools, every set of up to four items by sorted pair sums (an exact small set
-  outranks any larger one, so an exact hit there is complete);
-- otherwise depth-first branch-and-bound over the reachable range, bounded by `node_budget`
-  nodes and a wall-clock cap (`time_ms`, a safety net under load); stopping early marks the
-  result incomplete, which blocks automatic application.
+  exhaustive while each half keeps at most `HALF_LIMIT` sums that can still fit (sums that
+  cannot reach the target, or cannot come back under it, are dropped as they appear);
+- otherwise depth-first branch-and-bound over the larger amounts, each branch finished by a
+  binary search in a sorted table of every subset of the smallest amounts, bounded by
+  `DEPTH_BUDGET` nodes and a wall-clock cap (`time_ms`, a safety net only: the node budget
+  binds first); stopping early marks the result incomplete, which blocks automatic
+  application.
+
+Whatever the method, a complete search finds the same best difference, size and number of
+equally good sets; the sets kept when more than `SOLUTION_LIMIT` tie follow the method's
+order.
 """
 
 from __future__ import annotations
@@ -20,13 +28,20 @@ import bisect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 NODE_BUDGET = 60_000  # deterministic bound on the search; the time cap is a safety net
+# The depth-first search's own bound: each of its nodes costs more than a matched pair, and
+# a pool that needs more is one where many sets fit (ambiguous whatever the search finds).
+DEPTH_BUDGET = 20_000
 SOLUTION_LIMIT = 3  # alternatives kept for review
-HALF_LIMIT = 1 << 14  # sums per half for the meet-in-the-middle search; beyond: depth-first
+HALF_LIMIT = 1 << 11  # sums per half for the meet-in-the-middle search; beyond: depth-first
+SMALL_POOL = 16  # items; beyond, exact sets of up to four items are looked for first
+TAIL_LIMIT = 1 << 12  # subsets of the smallest amounts tabulated for the depth-first search
 
 Choice = tuple[int, bool]  # (item index, cash discount taken)
 _Pick = tuple[int, int]  # (position in search order, option: 0 full, 1 discounted)
+_Found = tuple[tuple[Any, ...], list[_Pick]]  # (the order the small-set search met it, set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +88,10 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
     taken in full, or taken with its discount. Returns the sets with the smallest difference
     (then the fewest items), at most `limit` of them, in a deterministic order.
 
-    Searched exhaustively by meet-in-the-middle while each half keeps at most `HALF_LIMIT`
-    sums that can still fit (`half_limit=0` forces the other method); beyond that depth-first
-    with branch-and-bound until `node_budget` nodes or `time_ms` (then `complete` is False).
+    Exact small sets first for large pools, then meet-in-the-middle while each half keeps at
+    most `HALF_LIMIT` sums that can still fit (`half_limit=0` forces the other methods);
+    beyond that depth-first with branch-and-bound until `node_budget` (at most
+    `DEPTH_BUDGET`) nodes or `time_ms` (then `complete` is False).
     """
     order = sorted(range(len(amounts)), key=lambda i: (-abs(amounts[i][0]), i))
     options: list[tuple[int, ...]] = []
@@ -90,14 +106,13 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
         pos_max[k] = pos_max[k + 1] + max(0, *options[k])
         neg_min[k] = neg_min[k + 1] + min(0, *options[k])
     state.pos_max, state.neg_min = pos_max, neg_min
-    if not (half_limit and _meet_in_the_middle(state, len(options) // 2)):
-        # A large pool: every set of up to SMALL_SET items first (cheap, by pair sums). An
-        # exact one of those outranks any larger set, so the search is then complete;
-        # otherwise a bounded depth-first search looks for larger sets.
-        _small_sets(state)
-        if state.best_key is None or state.best_key[0] != 0:
-            state.best_key, state.best, state.count, state.within = None, [], 0, 0
-            _descend(state, 0, 0, [])
+    if len(options) > SMALL_POOL or not half_limit:
+        # A large pool: the exact sets of up to four items first (cheap, by hashing). An
+        # exact small set outranks any larger one, so the search is then complete.
+        _exact_small_sets(state)
+    if state.best_key is None and not state.stopped \
+            and not (half_limit and _meet_in_the_middle(state, len(options) // 2)):
+        _descend(state)
     solutions = []
     for chosen in state.best[:limit]:
         solutions.append(tuple(sorted(
@@ -108,23 +123,37 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
                         state.count, state.within, not state.stopped)
 
 
-def _half_sums(s: _Search, positions: range, ceiling: int) -> list[tuple[int, int]] | None:
+def _half_sums(s: _Search, positions: range, ceiling: int,
+               other_reach: int) -> list[tuple[int, int]] | None:
     """(sum, mask) of the subsets of one half that can still fit, or None when too many.
 
     Bit 2k of the mask takes item k in full, bit 2k+1 with its discount: plain ints keep the
-    enumeration cheap."""
+    enumeration cheap. A sum is dropped as soon as it cannot fit whatever the rest of the
+    pool adds: above what the credit notes still to come can bring down (`ceiling`), or
+    below what the invoices still to come, this half's and the other's (`other_reach`), can
+    lift to the target. Dropping only filters the list, so the survivors keep their order.
+    """
     sums: list[tuple[int, int]] = [(0, 0)]
+    stop = positions.stop
+    neg_min, pos_max, target = s.neg_min, s.pos_max, s.target
     for k in positions:
-        # What the rest of this half can still take away (credit notes) keeps a sum alive.
-        limit = ceiling - (s.neg_min[k + 1] - s.neg_min[positions.stop])
+        # What the rest of this half can still take away (credit notes) keeps a sum alive,
+        # and what it (with the other half) can still add.
+        limit = ceiling - (neg_min[k + 1] - neg_min[stop])
+        floor = target - other_reach - (pos_max[k + 1] - pos_max[stop])
         grown: list[tuple[int, int]] = []
         for n, value in enumerate(s.options[k]):
             bit = 1 << (2 * k + n)
+            low, high = floor - value, limit - value
             grown.extend([(total + value, mask | bit) for total, mask in sums
-                          if total + value <= limit])
+                          if low <= total <= high])
+        if sums[0][0] < floor or sums[-1][0] > limit or len(sums) > 64:
+            sums = [entry for entry in sums if floor <= entry[0] <= limit]
         sums.extend(grown)
         if len(sums) > HALF_LIMIT:
             return None
+        if not sums:
+            return sums
     return sums
 
 
@@ -147,19 +176,27 @@ def _meet_in_the_middle(s: _Search, middle: int) -> bool:
     """
     upper_bound = s.target + s.tolerance
     end = len(s.options)
+    left_reach = s.pos_max[0] - s.pos_max[middle]
     # The right half holds the smaller amounts, whose sums survive the ceiling more often:
     # when a half is too large it is usually that one, so it is built first.
-    right = _half_sums(s, range(middle, end), upper_bound - s.neg_min[0] + s.neg_min[middle])
+    right = _half_sums(s, range(middle, end), upper_bound - s.neg_min[0] + s.neg_min[middle],
+                       left_reach)
     if right is None:
         return False
-    left = _half_sums(s, range(middle), upper_bound - s.neg_min[middle])
+    left = _half_sums(s, range(middle), upper_bound - s.neg_min[middle], s.pos_max[middle])
     if left is None:
         return False
+    if not right or not left:
+        return True
     right.sort()
     right_sums = [total for total, _ in right]
+    low_sum, high_sum = right_sums[0], right_sums[-1]
+    target = s.target
     for total, mask in left:
-        low = bisect.bisect_left(right_sums, s.target - total)
-        high = bisect.bisect_right(right_sums, upper_bound - total)
+        if total + high_sum < target or total + low_sum > upper_bound:
+            continue
+        low = bisect.bisect_left(right_sums, target - total)
+        high = bisect.bisect_right(right_sums, upper_bound - total, low)
         for j in range(low, high):
             s.nodes += 1
             if s.nodes > s.budget:
@@ -167,83 +204,169 @@ def _meet_in_the_middle(s: _Search, middle: int) -> bool:
                 return True
             both = mask | right[j][1]
             if both:
-                _record(s, total + right_sums[j] - s.target, _picks(both))
+                _record_mask(s, total + right_sums[j] - target, both)
     return True
 
 
-def _small_sets(s: _Search) -> None:
-    """Every set of one to four items (each full or discounted), by sorted pair sums."""
-    upper_bound = s.target + s.tolerance
+def _exact_small_sets(s: _Search) -> None:
+    """The exact sets of one to four items (each full or discounted), smallest size only.
+
+    Set intersections of single and pair sums say which sizes hit the target at all; only
+    the sums that hit are enumerated, in the order of sorted pair sums."""
+    target = s.target
     elements = [(value, k, n) for k, choices in enumerate(s.options)
                 for n, value in enumerate(choices)]
+    found: list[_Found] = []
     for value, k, n in elements:
-        if s.target <= value <= upper_bound:
-            _record(s, value - s.target, [(k, n)])
-    pairs = sorted((a[0] + b[0], a[1], b[1], ((a[1], a[2]), (b[1], b[2])))
-                   for i, a in enumerate(elements) for b in elements[i + 1:] if a[1] != b[1])
-    sums = [p[0] for p in pairs]
-
-    def matching(low_value: int, high_value: int) -> range:
-        return range(bisect.bisect_left(sums, low_value), bisect.bisect_right(sums, high_value))
-
-    for total, _first, _second, picks in pairs:
-        if s.target <= total <= upper_bound:
-            _record(s, total - s.target, list(picks))
-    for value, k, n in elements:  # three items: one element and a pair of later items
-        for j in matching(s.target - value, upper_bound - value):
-            total, first, second, picks = pairs[j]
-            if k < first:
-                _record(s, value + total - s.target, [(k, n), *picks])
-    for total, _first, second, picks in pairs:  # four items: two pairs, ordered, disjoint
-        for j in matching(s.target - total, upper_bound - total):
-            other_total, third, _fourth, other = pairs[j]
-            if second < third:
-                s.nodes += 1
-                if s.nodes > s.budget:
-                    s.stopped = True
-                    return
-                _record(s, total + other_total - s.target, [*picks, *other])
+        if value == target:
+            found.append(((k, n), [(k, n)]))
+    values = {value for value, _, _ in elements}
+    if not found and values & {target - v for v in values}:
+        for i, (value, k, n) in enumerate(elements):
+            for other, k2, n2 in elements[i + 1:]:
+                if k2 != k and value + other == target:
+                    found.append(((k, k2, n, n2), [(k, n), (k2, n2)]))
+    if not found:
+        pairs = [(a[0] + b[0], a[1], b[1], ((a[1], a[2]), (b[1], b[2])))
+                 for i, a in enumerate(elements) for b in elements[i + 1:] if a[1] != b[1]]
+        pair_sums = {p[0] for p in pairs}
+        for value, k, n in elements:
+            if target - value in pair_sums:
+                found.extend(((k, n, first, second, picks), [(k, n), *picks])
+                             for total, first, second, picks in pairs
+                             if total == target - value and k < first)
+        if not found:
+            _exact_quads(s, pairs, pair_sums, found)
+    found.sort(key=lambda f: f[0])
+    for _, picks in found:
+        _record(s, 0, picks)
 
 
-def _descend(s: _Search, k: int, total: int, chosen: list[_Pick]) -> None:
-    """Depth-first branch-and-bound from position `k`; every call counts as one node.
+def _exact_quads(s: _Search, pairs: list[tuple[int, int, int, tuple[_Pick, _Pick]]],
+                 pair_sums: set[int], found: list[_Found]) -> None:
+    hits = pair_sums & {s.target - total for total in pair_sums}
+    if not hits:
+        return
+    by_sum: dict[int, list[tuple[int, int, int, tuple[_Pick, _Pick]]]] = {}
+    for pair in sorted(p for p in pairs if p[0] in hits):
+        by_sum.setdefault(pair[0], []).append(pair)
+    for total, pairs_here in sorted(by_sum.items()):
+        others = by_sum.get(s.target - total, [])
+        for first in pairs_here:
+            for other in others:
+                if first[2] < other[1]:
+                    s.nodes += 1
+                    if s.nodes > s.budget:
+                        s.stopped = True
+                        return
+                    found.append(((*first, *other[1:]), [*first[3], *other[3]]))
+
+
+def _tail_table(options: list[tuple[int, ...]], start: int) -> tuple[list[int], list[int],
+                                                                     list[int]]:
+    """Every subset of positions `start`.. as (sorted sums, their masks, their ranks).
+
+    The rank is the order in which a depth-first walk (full, then discounted, then left out,
+    earlier positions first) would reach the subset, so matches are recorded in that order."""
+    sums, masks = [0], [0]
+    for k in range(len(options) - 1, start - 1, -1):
+        new_sums: list[int] = []
+        new_masks: list[int] = []
+        for n, value in enumerate(options[k]):
+            bit = 1 << (2 * k + n)
+            new_sums.extend([total + value for total in sums])
+            new_masks.extend([mask | bit for mask in masks])
+        sums = new_sums + sums
+        masks = new_masks + masks
+    ranks = sorted(range(len(sums)), key=sums.__getitem__)
+    return [sums[r] for r in ranks], [masks[r] for r in ranks], ranks
+
+
+def _tail_start(options: list[tuple[int, ...]]) -> int:
+    start, size = len(options), 1
+    while start > 0 and size * (len(options[start - 1]) + 1) <= TAIL_LIMIT:
+        start -= 1
+        size *= len(options[start]) + 1
+    return start
+
+
+def _descend(s: _Search) -> None:
+    """Depth-first branch-and-bound over the larger amounts, every set of the smallest ones
+    looked up in a sorted table at once; a node is one position visited or one set matched.
 
     The state lives in locals of one closure (the search visits up to `node_budget` nodes:
     attribute lookups per node would dominate)."""
     options, neg_min, pos_max = s.options, s.neg_min, s.pos_max
-    target, tolerance, budget, deadline = s.target, s.tolerance, s.budget, s.deadline
-    end = len(options)
+    target, tolerance, deadline = s.target, s.tolerance, s.deadline
+    budget = min(s.budget, DEPTH_BUDGET)
+    start = _tail_start(options)
+    tail_sums, tail_masks, tail_ranks = _tail_table(options, start)
     clock = time.perf_counter
     nodes = s.nodes
     stopped = s.stopped
+    chosen: list[_Pick] = []
+    left = bisect.bisect_left
+    right = bisect.bisect_right
 
     def visit(k: int, total: int) -> None:
+        """Node (k, total), already counted and inside the bounds: its children are counted
+        and bounded here, before the call (most of them fall outside)."""
         nonlocal nodes, stopped
-        nodes += 1
-        if nodes > budget or (nodes & 1023 == 0 and clock() > deadline):
-            stopped = True
-        if stopped:
-            return
         best_key = s.best_key
         exact_found = best_key is not None and best_key[0] == 0
-        upper = target if exact_found else target + tolerance
-        if total + neg_min[k] > upper or total + pos_max[k] < target:
-            return
         if exact_found and best_key is not None and len(chosen) >= best_key[1] \
                 and total != target:
             return  # an exact set of fewer items exists; a larger one cannot beat it
-        if k == end:
-            if chosen and target <= total <= upper:
-                _record(s, total - target, chosen)
+        upper = target if exact_found else target + tolerance
+        if k == start:
+            low = left(tail_sums, target - total)
+            high = right(tail_sums, upper - total, low)
+            if low < high:
+                nodes += high - low
+                matched = sorted(range(low, high), key=tail_ranks.__getitem__)
+                for j in matched:
+                    mask = tail_masks[j]
+                    difference = total + tail_sums[j] - target
+                    if (mask or chosen) and (not difference or s.best_key is None
+                                             or s.best_key[0] != 0):
+                        _record_mask(s, difference, mask, chosen)
             return
-        for n, value in enumerate(options[k]):
-            chosen.append((k, n))
-            visit(k + 1, total + value)
-            chosen.pop()
-        visit(k + 1, total)
+        after = k + 1
+        lowest, highest = neg_min[after], pos_max[after]
+        for n, value in enumerate((*options[k], 0)):
+            nodes += 1
+            if nodes > budget or (nodes & 1023 == 0 and clock() > deadline):
+                stopped = True
+                return
+            child = total + value
+            if n and s.best_key is not None and s.best_key[0] == 0:
+                upper = target
+            if child + lowest > upper or child + highest < target:
+                continue
+            if n < len(options[k]):
+                chosen.append((k, n))
+                visit(after, child)
+                chosen.pop()
+            else:
+                visit(after, child)
+            if stopped:
+                return
 
-    visit(k, total)
-    s.nodes, s.stopped = nodes, stopped
+    nodes += 1
+    if nodes <= budget and neg_min[0] <= target + tolerance and pos_max[0] >= target:
+        visit(0, 0)
+    s.nodes, s.stopped = nodes, stopped or nodes > budget
+
+
+def _record_mask(s: _Search, difference: int, mask: int, chosen: Sequence[_Pick] = ()) -> None:
+    """`_record` for a set given as a mask (plus picks already made): the picks are only
+    spelled out for a set that ranks among the best."""
+    key = (difference, len(chosen) + mask.bit_count())
+    if s.best_key is not None and key > s.best_key:
+        if difference:
+            s.within += 1
+        return
+    _record(s, difference, [*chosen, *_picks(mask)])
 
 
 def _record(s: _Search, difference: int, chosen: list[_Pick]) -> None:
