@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, TypeVar
 
-from matchers.text import compact, document_keys, name_variants
+from matchers.text import compact, document_keys, name_variants, sorted_words
 from reconciler.domain import Customer, ItemKey, ItemStatus, OpenItem
 from reconciler.money import ZERO
 
@@ -80,13 +80,15 @@ class CandidateView:
       `group_of(customer_id)`: the customer, its parent, its subsidiaries and its siblings.
     - `name_choices` / `name_owners`: parallel tuples of normalised names and aliases (sorted)
       and the customer each belongs to, for fuzzy search (`name_is_alias` tells which are
-      learned); `names_starting_with(prefix)` gives the positions of a prefix by bisection.
+      learned; `name_sorted_words` holds each with its words in sorted order, the form a
+      word-order-blind comparison needs, made once here rather than per comparison);
+      `names_starting_with(prefix)` gives the positions of a prefix by bisection.
     """
 
     __slots__ = (
         "_by_alias", "_by_amount", "_by_customer", "_by_digits", "_by_document", "_by_iban",
         "_by_learned_iban", "_by_name", "_by_reference", "_children", "_customers", "_items",
-        "_open", "_positions", "name_choices", "name_is_alias", "name_owners",
+        "_open", "_positions", "name_choices", "name_is_alias", "name_owners", "name_sorted_words",
     )
 
     _items: tuple[OpenItem, ...]
@@ -151,6 +153,7 @@ class CandidateView:
         self.name_choices = tuple(choices)
         self.name_owners = tuple(owners)
         self.name_is_alias = tuple(is_alias)
+        self.name_sorted_words = tuple(sorted_words(name) for name in choices)
 
     def _index_items(self, items: Iterable[OpenItem], closed_items: Iterable[OpenItem]) -> None:
         # The hot loop of a run over a million items: plain tuples as keys, the common case

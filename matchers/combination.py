@@ -6,8 +6,9 @@ items its text cites), we search the payer's open items for every set whose open
 less its allowed discount or not, sum to the payment within the bank-charge tolerance.
 
 The search (`matchers.search.find_combinations`) is exact and bounded, not greedy, over
-integer cents, with a time cap (`settings.combination_time_ms`; hitting it marks the result
-incomplete, which blocks automatic application). Exact sums beat tolerance sums, fewer items
+integer cents, bounded by a node budget and, as a safety net, a cap on CPU time
+(`settings.combination_time_ms`); stopping early marks the result incomplete, which blocks
+automatic application. Exact sums beat tolerance sums, fewer items
 beat more; when several sets fit equally well, that is ambiguity and nobody is auto-applied.
 When the payment names items, the search is anchored on them.
 """

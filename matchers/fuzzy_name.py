@@ -2,8 +2,9 @@
 
 Banks upper-case names, drop or transliterate umlauts (ü as `ue` or `u`), swap word order,
 add or omit the legal form and cut names at 35 characters. Names are normalised on both sides
-(`matchers.text.normalise_name`) and compared with rapidfuzz `token_sort_ratio`; a payer name
-that was cut short counts in full when it is a prefix of the customer's name.
+(`matchers.text.normalise_name`) and compared with rapidfuzz `token_sort_ratio` (the ratio
+of the word-sorted forms); a payer name that was cut short counts in full when it is a prefix
+of the customer's name.
 
 A high score is evidence only when it stands out: the best candidate must beat the second
 best customer by a margin and the median of the top candidates by a wider one (a name like
@@ -26,7 +27,7 @@ from matchers import scoring
 from matchers.candidates import CandidateView
 from matchers.combination import Identity, propose_for_identities
 from matchers.reference import payer_customers, scan_references
-from matchers.text import name_variants
+from matchers.text import name_variants, sorted_words
 from reconciler.domain import Evidence, Payment, Proposal
 from reconciler.settings import MatchingSettings
 
@@ -50,7 +51,9 @@ def score_names(name: str, view: CandidateView) -> dict[str, tuple[float, int]]:
     best: dict[str, tuple[float, int]] = {}
     truncated = len(name) >= TRUNCATED_AT
     for query in name_variants(name):
-        hits = process.extract(query, view.name_choices, scorer=fuzz.token_sort_ratio,
+        # token_sort_ratio is the plain ratio of the word-sorted forms: the choices' forms
+        # are sorted once in the view, not once per comparison.
+        hits = process.extract(sorted_words(query), view.name_sorted_words, scorer=fuzz.ratio,
                                processor=None, limit=TOP * 2, score_cutoff=50)
         scored = [(float(score), index) for _, score, index in hits]
         if truncated:

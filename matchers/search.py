@@ -13,9 +13,10 @@ Three methods, all deterministic:
   cannot reach the target, or cannot come back under it, are dropped as they appear);
 - otherwise depth-first branch-and-bound over the larger amounts, each branch finished by a
   binary search in a sorted table of every subset of the smallest amounts, bounded by
-  `DEPTH_BUDGET` nodes and a wall-clock cap (`time_ms`, a safety net only: the node budget
-  binds first); stopping early marks the result incomplete, which blocks automatic
-  application.
+  `DEPTH_BUDGET` nodes and a cap on CPU time (`time_ms`, a safety net only: the node budget
+  binds first; CPU, not wall-clock, time so that a busy machine or a worker process waiting
+  for a core does not change the result); stopping early marks the result incomplete, which
+  blocks automatic application.
 
 Whatever the method, a complete search finds the same best difference, size and number of
 equally good sets; the sets kept when more than `SOLUTION_LIMIT` tie follow the method's
@@ -99,7 +100,7 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
         full, discounted = amounts[i]
         options.append((full,) if discounted is None or discounted == full else (full, discounted))
     state = _Search(options, target, tolerance, node_budget,
-                    time.perf_counter() + time_ms / 1000.0)
+                    time.process_time() + time_ms / 1000.0)
     pos_max = [0] * (len(options) + 1)
     neg_min = [0] * (len(options) + 1)
     for k in range(len(options) - 1, -1, -1):
@@ -301,7 +302,7 @@ def _descend(s: _Search) -> None:
     budget = min(s.budget, DEPTH_BUDGET)
     start = _tail_start(options)
     tail_sums, tail_masks, tail_ranks = _tail_table(options, start)
-    clock = time.perf_counter
+    clock = time.process_time
     nodes = s.nodes
     stopped = s.stopped
     chosen: list[_Pick] = []

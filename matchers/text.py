@@ -173,6 +173,13 @@ def normalise_name(name: str, *, long_umlauts: bool = True) -> str:
     return " ".join(kept or words)
 
 
+def sorted_words(name: str) -> str:
+    """The words of a normalised name in sorted order: `bau mueller` for `mueller bau`.
+
+    Banks swap the words of a name; comparing the sorted forms is blind to that order."""
+    return " ".join(sorted(name.split()))
+
+
 def name_variants(name: str) -> tuple[str, ...]:
     """The normalised spellings of a name: umlauts as `ue` and as `u` (one if they agree)."""
     long_form = normalise_name(name, long_umlauts=True)
