@@ -27,6 +27,9 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _TERMS = re.compile(r"(?:([0-9]+(?:\.[0-9]+)?)\s*%?\s*/\s*([0-9]+)\s*)?NET\s*([0-9]+)",
                     re.IGNORECASE)
+# Up to this length an amount that matches `_AMOUNT` is within every limit `money` checks
+# (18 digits before the point, 12 after), so it is converted directly.
+_SHORT_AMOUNT = 18
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -39,10 +42,13 @@ def read_amount(text: str, currency: str | None) -> Decimal:
     match = _AMOUNT.fullmatch(text)
     if match is None:
         raise FieldError("not an amount (write it as 1234.50, with a point and no separators)")
-    try:
-        value = money(text)
-    except InputError as exc:
-        raise FieldError(exc.message) from None
+    if len(text) <= _SHORT_AMOUNT:
+        value = Decimal(text)  # the pattern above admits only plain decimals this short
+    else:
+        try:
+            value = money(text)  # its limits on digits apply to the long ones
+        except InputError as exc:
+            raise FieldError(exc.message) from None
     decimals = len(match.group(1) or "")
     if decimals and decimals > minor_units(currency):
         raise FieldError(f"has {decimals} decimals; {currency or 'the currency'} has "

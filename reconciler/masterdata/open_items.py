@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from operator import itemgetter
@@ -42,7 +42,13 @@ from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.masterdata import fields
 from reconciler.masterdata.bulk import BulkInsert, BulkUpdate
-from reconciler.masterdata.csvfile import CsvSource, CsvSpec, RowReader, open_intake
+from reconciler.masterdata.csvfile import (
+    CsvSource,
+    CsvSpec,
+    FileFacts,
+    RowReader,
+    open_intake,
+)
 from reconciler.masterdata.summary import ImportSummary, Tally, record_import
 from reconciler.money import ZERO
 from reconciler.progress import Progress
@@ -62,6 +68,8 @@ _STATUS = 11
 _PICK_FIELDS = itemgetter(*_FIELDS)
 _ITEMS = cast(Table, OpenItemRow.__table__)
 _BATCH = 5000
+# Expected new rows from which the secondary indexes are rebuilt rather than kept up to date.
+_REBUILD_FROM = 50_000
 _UNKNOWN_SHOWN = 10
 
 Key = tuple[str, str]
@@ -78,15 +86,18 @@ def import_open_items(db: Database, source: CsvSource, *, full: bool = False,
     with _no_cyclic_gc(), db.transaction() as session:
         conn = session.connection()
         with _big_page_cache(conn):
-            summary = _import(conn, session, reader, name, facts.sha256, full, default_entity,
+            summary = _import(conn, session, reader, name, facts, full, default_entity,
                               actor, progress, problems, warnings)
     return summary
 
 
-def _import(conn: Connection, session: Session, reader: RowReader, name: str, sha256: str,
+def _import(conn: Connection, session: Session, reader: RowReader, name: str, facts: FileFacts,
             full: bool, default_entity: str, actor: str, progress: Progress | None,
             problems: list[str], warnings: list[str]) -> ImportSummary:
     run = _Run(conn, name, default_entity, problems, warnings)
+    new_rows = facts.lines - len(run.existing)
+    rebuild = (_drop_secondary_indexes(conn)
+               if new_rows >= _REBUILD_FROM and new_rows >= len(run.existing) else [])
     for line, values in reader:
         run.take(reader, line, values)
         if progress and run.tally.rows % 1000 == 0:
@@ -100,8 +111,10 @@ def _import(conn: Connection, session: Session, reader: RowReader, name: str, sh
     run.flush()
     if full:
         run.close_missing()
+    for create in rebuild:
+        conn.exec_driver_sql(create)
     run.report_unknown_customers()
-    summary = run.tally.summary("open_items", name, sha256, warnings)
+    summary = run.tally.summary("open_items", name, facts.sha256, warnings)
     record_import(session, summary, run.tally, actor=actor,
                   extra={"full": full, "entities": sorted(run.entities)})
     return summary
@@ -137,6 +150,35 @@ def _big_page_cache(conn: Connection) -> Iterator[None]:
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
+
+
+def _drop_secondary_indexes(conn: Connection) -> list[str]:
+    """SQLite, a large import into a table that has fewer rows than the file: drop the
+    non-unique indexes of open_items and return the statements that build them again.
+
+    Six indexes updated row by row cost more than the rows themselves (each insert touches
+    seven B-trees in random order); building an index afterwards sorts once. The drop and
+    the rebuild are in the import's transaction, so a rejected or interrupted import rolls
+    both back. Not on PostgreSQL: DROP INDEX locks out every reader until the commit, and COPY
+    keeps the indexes cheap there anyway. The unique key stays: it is what refuses duplicates.
+    """
+    if conn.dialect.name != "sqlite":
+        return []
+    found = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL", (_ITEMS.name,)).all()
+    secondary = [(name, sql) for name, sql in found
+                 if not sql.lstrip().upper().startswith("CREATE UNIQUE")]
+    if not secondary:
+        return []
+    driver_connection = conn.connection.driver_connection
+    if driver_connection is not None and not driver_connection.in_transaction:
+        # The DB-API module opens its transaction only before a data change; without this
+        # the DROP would commit on its own and outlive a rejected file.
+        conn.exec_driver_sql("BEGIN")
+    for name, _ in secondary:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    return [sql for _, sql in secondary]
 
 
 class _Run:
@@ -194,7 +236,6 @@ class _Run:
 
     def _classify(self, key: Key, item: dict[str, Any], line: int) -> None:
         known = self.existing.get(key)
-        label = f"{key[0]}/{key[1]}"
         applied = ZERO
         stored: tuple[Any, ...] = ()
         if known is not None:
@@ -207,7 +248,7 @@ class _Run:
         open_amount = erp_open - applied
         if (erp_open >= ZERO > open_amount) or (erp_open <= ZERO < open_amount):
             self.warnings.append(
-                f"{self.filename} line {line}: {label}: ERP open amount {erp_open} minus "
+                f"{self.filename} line {line}: {key[0]}/{key[1]}: ERP open amount {erp_open} minus "
                 f"{applied} applied here would cross zero; held at 0 (the ERP probably "
                 "knows these applications already)")
             open_amount = ZERO
@@ -221,7 +262,7 @@ class _Run:
         if known is None:
             item["updated_at"] = self.now
             self.inserts.append(item)
-            self.tally.add("inserted", label)
+            self.tally.add("inserted", key)
             if len(self.inserts) >= _BATCH:
                 self._write_inserts()
             return
@@ -230,9 +271,9 @@ class _Run:
             self.tally.unchanged += 1
             return
         if item["status"] == "closed" and stored[_STATUS] != "closed":
-            self.tally.add("closed", label)
+            self.tally.add("closed", key)
         else:
-            self.tally.add("updated", label)
+            self.tally.add("updated", key)
         changed = tuple(f for f, new, old in zip(_FIELDS, wanted, stored, strict=True)
                         if new != old)
         self._queue_update(changed, {f: item[f] for f in changed}, known[0])
@@ -271,7 +312,7 @@ class _Run:
                 continue
             self._queue_update(changed, {"erp_open_amount": ZERO, "open_amount": ZERO,
                                          "status": "closed"}, known[0])
-            self.tally.add("closed", f"{key[0]}/{key[1]}")
+            self.tally.add("closed", key)
         self.flush()
 
     def report_unknown_customers(self) -> None:
@@ -290,6 +331,8 @@ def _read_item(columns: dict[str, int | None], values: list[str], default_entity
     """One row -> the stored fields (status and open_amount still to decide), or None.
 
     Written straight through rather than with helper closures: it runs a million times.
+    Dates, types, currencies and rates repeat across an export, so each distinct text is
+    read once (`_remembered`); amounts are nearly all distinct and are read every time.
     """
     text = {name: values[index].strip() for name, index in columns.items() if index is not None}
     get = text.get
@@ -298,11 +341,14 @@ def _read_item(columns: dict[str, int | None], values: list[str], default_entity
     customer_id = text["customer_id"]
     entity = get("entity") or default_entity
     reference = get("payment_reference", "")
-    for column, value, limit in (("document_number", document_number, 64),
-                                 ("customer_id", customer_id, 64), ("entity", entity, 40),
-                                 ("payment_reference", reference, 64)):
-        if len(value) > limit:
-            errors.append((column, value, f"longer than {limit} characters"))
+    if len(document_number) > 64:
+        errors.append(("document_number", document_number, "longer than 64 characters"))
+    if len(customer_id) > 64:
+        errors.append(("customer_id", customer_id, "longer than 64 characters"))
+    if len(entity) > 40:
+        errors.append(("entity", entity, "longer than 40 characters"))
+    if len(reference) > 64:
+        errors.append(("payment_reference", reference, "longer than 64 characters"))
     if not document_number:
         errors.append(("document_number", "", "required"))
     if not customer_id:
@@ -315,30 +361,32 @@ def _read_item(columns: dict[str, int | None], values: list[str], default_entity
     due_date: dt.date | None = None
     discount_rate: Decimal | None = None
     discount_due: dt.date | None = None
-    column = ""
+    kind_text, currency_text = text["document_type"], text["currency"]
     try:
-        column = "document_type"
-        document_type = fields.read_document_type(text[column])
+        document_type = _TYPES.get(kind_text) or _remembered(
+            _TYPES, fields.read_document_type, kind_text)
     except fields.FieldError as exc:
-        errors.append((column, text[column], str(exc)))
+        errors.append(("document_type", kind_text, str(exc)))
     try:
-        column = "currency"
-        currency = fields.read_currency(text[column])
+        currency = _CURRENCIES.get(currency_text) or _remembered(
+            _CURRENCIES, fields.read_currency, currency_text)
     except fields.FieldError as exc:
-        errors.append((column, text[column], str(exc)))
-    for column in ("amount", "open_amount"):
+        errors.append(("currency", currency_text, str(exc)))
+    amount_text, open_text = text["amount"], text["open_amount"]
+    try:
+        amount = fields.read_amount(amount_text, currency)
+    except fields.FieldError as exc:
+        errors.append(("amount", amount_text, str(exc)))
+    if open_text == amount_text and amount is not None:
+        erp_open = amount  # the usual case: nothing paid yet
+    else:
         try:
-            parsed = fields.read_amount(text[column], currency)
+            erp_open = fields.read_amount(open_text, currency)
         except fields.FieldError as exc:
-            errors.append((column, text[column], str(exc)))
-            continue
-        if column == "amount":
-            amount = parsed
-        else:
-            erp_open = parsed
+            errors.append(("open_amount", open_text, str(exc)))
     for column in ("issue_date", "due_date"):
         try:
-            day = fields.read_date(text[column])
+            day = _DAYS.get(text[column]) or _remembered(_DAYS, fields.read_date, text[column])
         except fields.FieldError as exc:
             errors.append((column, text[column], str(exc)))
             continue
@@ -349,9 +397,11 @@ def _read_item(columns: dict[str, int | None], values: list[str], default_entity
     rate_text, discount_text = get("discount_rate", ""), get("discount_due_date", "")
     try:
         column = "discount_rate"
-        discount_rate = fields.read_rate(rate_text) if rate_text else None
+        discount_rate = (_RATES.get(rate_text) or _remembered(_RATES, fields.read_rate,
+                                                               rate_text)) if rate_text else None
         column = "discount_due_date"
-        discount_due = fields.read_date(discount_text) if discount_text else None
+        discount_due = (_DAYS.get(discount_text) or _remembered(
+            _DAYS, fields.read_date, discount_text)) if discount_text else None
     except fields.FieldError as exc:
         errors.append((column, get(column, ""), str(exc)))
     if amount is not None and document_type is not None:
@@ -368,6 +418,21 @@ def _read_item(columns: dict[str, int | None], values: list[str], default_entity
             "open_amount": erp_open, "issue_date": issue_date, "due_date": due_date,
             "payment_reference": reference or None, "discount_rate": discount_rate,
             "discount_due_date": discount_due, "status": "open"}
+
+
+_TYPES: dict[str, fields.DocumentType] = {}
+_CURRENCIES: dict[str, str] = {}
+_DAYS: dict[str, dt.date] = {}
+_RATES: dict[str, Decimal] = {}
+_REMEMBERED = 100_000  # per kind: a file with endless distinct dates stays bounded
+
+
+def _remembered(cache: dict[str, Any], read: Callable[[str], Any], text: str) -> Any:
+    """`read(text)`, kept in `cache` when it succeeds (a FieldError is raised every time)."""
+    value = read(text)
+    if len(cache) < _REMEMBERED:
+        cache[text] = value
+    return value
 
 
 def _check_signs(document_type: fields.DocumentType, amount: Decimal, erp_open: Decimal | None,

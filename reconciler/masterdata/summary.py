@@ -52,14 +52,15 @@ class Tally:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_CHANGES, 0))
     keys: dict[str, list[str]] | None = field(default_factory=_empty_keys)
 
-    def add(self, change: str, key: str) -> None:
-        """`change` is "inserted", "updated" or "closed"."""
+    def add(self, change: str, key: str | tuple[str, ...]) -> None:
+        """`change` is "inserted", "updated" or "closed"; a key of several parts (entity,
+        document number) is written "MAIN/INV-1", only while keys are still kept."""
         self.counts[change] += 1
         if self.keys is not None:
             if self.changed >= KEYS_IN_JOURNAL:
                 self.keys = None
             else:
-                self.keys[change].append(key)
+                self.keys[change].append(key if isinstance(key, str) else "/".join(key))
 
     @property
     def changed(self) -> int:

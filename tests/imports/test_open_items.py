@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from reconciler.db.bank import BankFileRow, StatementRow, TransactionRow
 from reconciler.db.base import utcnow
@@ -17,7 +17,7 @@ from reconciler.db.session import Database
 from reconciler.domain import DocumentType, ItemStatus
 from reconciler.errors import ImportRejectedError
 from reconciler.mapping import item_from_row
-from reconciler.masterdata import import_customers, import_open_items
+from reconciler.masterdata import import_customers, import_open_items, open_items
 from tests.imports.helpers import (
     FIXTURES,
     assert_journal_verifies,
@@ -225,6 +225,32 @@ def test_rejection_after_many_good_rows_writes_nothing(db: Database, tmp_path: P
         "and no separators) (value 'ten')"]
     assert count(db, OpenItemRow) == 0
     assert journal_rows(db) == []
+
+
+def _index_names(db: Database) -> set[str]:
+    with db.session() as s:
+        return {index["name"] for index in inspect(s.connection()).get_indexes("open_items")}
+
+
+def test_large_import_rebuilds_indexes_and_a_rejected_one_keeps_them(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A large fresh import (SQLite) drops the secondary indexes and builds them again at the
+    # end, inside its transaction: a rejected file must leave them exactly as they were.
+    monkeypatch.setattr(open_items, "_REBUILD_FROM", 10)
+    indexes = _index_names(db)
+    good = [f"MAIN,INV-{n},invoice,C1,EUR,10.00,10.00,2026-10-01,2026-10-31,RF{n},,\n"
+            for n in range(50)]
+    bad = write_csv(tmp_path, "bad.csv", HEADER + "".join(good)
+                    + "MAIN,BAD,invoice,C1,EUR,ten,10.00,2026-10-01,2026-10-31,,,\n")
+    with pytest.raises(ImportRejectedError):
+        import_open_items(db, bad)
+    assert _index_names(db) == indexes and count(db, OpenItemRow) == 0
+    summary = import_open_items(db, write_csv(tmp_path, "good.csv", HEADER + "".join(good)))
+    assert summary.inserted == 50 and _index_names(db) == indexes
+    with db.session() as s:
+        found = s.scalars(select(OpenItemRow.document_number)
+                          .where(OpenItemRow.payment_reference == "RF7")).all()
+    assert found == ["INV-7"]
 
 
 def test_unknown_customers_are_one_warning(db: Database) -> None:
