@@ -27,6 +27,7 @@ from reconciler.db.bank import TransactionRow
 from reconciler.db.base import utcnow
 from reconciler.db.ledger import OpenItemRow
 from reconciler.db.matching import ApplicationLineRow, ApplicationRow, ProposalRow
+from reconciler.db.prepared import Prepared
 from reconciler.domain import Adjustment, AdjustmentKind, Allocation, ItemKey, Proposal
 from reconciler.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from reconciler.learning import forget_from_transaction, learn_from_decision
@@ -276,32 +277,46 @@ def _read_line_statement(sqlite: bool, skip_locked: bool, only_open: bool) -> An
         # takes the write lock and sees what the last writer committed.
         condition = _T.c.id == bindparam("line_id")
         if only_open:
-            condition = condition & _T.c.state.in_(OPEN_STATES)
+            condition = condition & or_(*(_T.c.state == state for state in sorted(OPEN_STATES)))
         return update(_T).where(condition).values(state=_T.c.state).returning(*_LINE_COLUMNS)
     return select(*_LINE_COLUMNS).where(_T.c.id == bindparam("line_id")) \
         .with_for_update(skip_locked=skip_locked)
 
 
-# Built once: every decision reads its line, and building the statement cost more than
-# running it (a matcher run applies a hundred thousand lines).
-_READ_LINE = {(sqlite, skip_locked, only_open): _read_line_statement(sqlite, skip_locked,
-                                                                     only_open)
+# The statements of a decision are prepared once (`reconciler.db.prepared`): a matcher run
+# takes a hundred thousand decisions, and building a statement costs more than running it.
+_READ_LINE = {(sqlite, skip_locked, only_open): Prepared(_read_line_statement(
+                  sqlite, skip_locked, only_open))
               for sqlite in (True, False) for skip_locked in (True, False)
               for only_open in (True, False)}
-_LIVE_APPLICATION = select(_A.c.id).where(
+_LIVE_APPLICATION = Prepared(select(_A.c.id).where(
     _A.c.transaction_id == bindparam("line_id"), _A.c.reverses_id.is_(None),
-    _A.c.reversed_by_id.is_(None)).limit(1)
+    _A.c.reversed_by_id.is_(None)).limit(1))
+_INSERT_APPLICATION = Prepared(insert(_A).values(
+    {name: bindparam(f"p_{name}") for name in (
+        "transaction_id", "customer_id", "status", "matcher", "confidence", "explanation",
+        "actor", "proposed_by", "applied_at")}).returning(_A.c.id))
+_INSERT_LINE = Prepared(insert(_L).values(
+    {name: bindparam(f"p_{name}") for name in ("application_id", "kind", "item_id", "amount",
+                                                "reason")}))
+_SETTLE_ITEM = Prepared(update(_I).where(_I.c.id == bindparam("p_item")).values(
+    open_amount=bindparam("p_left"), status=bindparam("p_state"),
+    updated_at=bindparam("p_at")))
+_SET_LINE_STATE = Prepared(update(_T).where(_T.c.id == bindparam("p_line"))
+                           .values(state=bindparam("p_state")))
 
 
 def _read_line(session: Session, transaction_id: int, *, skip_locked: bool = False,
                only_open: bool = False) -> _Line | None:
     """Lock and read one bank line; None when absent (or, with skip_locked, taken)."""
     statement = _READ_LINE[(_is_sqlite(session), skip_locked, only_open)]
-    row = session.execute(statement, {"line_id": transaction_id}).one_or_none()
-    if row is None or (only_open and row.state not in OPEN_STATES):
+    rows = statement.execute(session, {"line_id": transaction_id})
+    if not rows:
         return None
-    return _Line(row.id, row.amount, row.currency, row.value_date or row.booking_date,
-                 row.state)
+    line_id, amount, currency, value_date, booking_date, state = rows[0]
+    if only_open and state not in OPEN_STATES:
+        return None
+    return _Line(line_id, amount, currency, value_date or booking_date, state)
 
 
 def _apply(session: Session, transaction_id: int, customer_id: str | None,
@@ -337,8 +352,9 @@ def _apply_unflushed(session: Session, transaction_id: int, customer_id: str | N
     _check_balance(line.amount, allocations, adjustments, where)
     _check_adjustments(line.currency, customer_id, adjustments, settings, approver, where)
     items = _lock_items(session, allocations, where)
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[str, int | None, Decimal, str]] = []  # kind, item, amount, reason
     changes: list[dict[str, Any]] = []
+    now = utcnow()
     for allocation in allocations:
         item = items[allocation.item]
         _check_allocation(item, allocation, line.currency, line.paid_on, where)
@@ -348,27 +364,24 @@ def _apply_unflushed(session: Session, transaction_id: int, customer_id: str | N
                 f"{where}: item {allocation.item} is open for "
                 f"{format_amount(item.open_amount)}, the proposal saw "
                 f"{format_amount(expected_open[allocation.item])}")
-        rows.append({"kind": "item", "item_id": item.id, "amount": allocation.amount,
-                     "reason": ""})
+        rows.append(("item", item.id, allocation.amount, ""))
         if allocation.discount:
-            rows.append({"kind": "discount", "item_id": item.id, "amount": allocation.discount,
-                         "reason": f"cash discount {item.discount_rate} within terms"})
+            rows.append(("discount", item.id, allocation.discount,
+                         f"cash discount {item.discount_rate} within terms"))
         left = item.open_amount - allocation.settled
-        changes.append({"item": item.id, "left": left,
-                        "state": "closed" if left == ZERO else "open"})
-    rows.extend({"kind": a.kind.value, "item_id": None, "amount": a.amount, "reason": a.reason}
-                for a in adjustments)
-    application_id = session.execute(insert(_A).values(
-        transaction_id=line.id, customer_id=customer_id, status=status, matcher=matcher,
-        confidence=confidence, explanation=explanation, actor=actor, proposed_by=proposed_by,
-        applied_at=utcnow()).returning(_A.c.id)).scalar_one()
-    session.execute(insert(_L), [{**r, "application_id": application_id} for r in rows])
-    if changes:
-        session.execute(update(_I).where(_I.c.id == bindparam("item"))
-                        .values(open_amount=bindparam("left"), status=bindparam("state"),
-                                updated_at=utcnow()), changes)
-    session.execute(update(_T).where(_T.c.id == line.id)
-                    .values(state="applied" if allocations else "on_account"))
+        changes.append({"p_item": item.id, "p_left": left, "p_at": now,
+                        "p_state": "closed" if left == ZERO else "open"})
+    rows.extend((a.kind.value, None, a.amount, a.reason) for a in adjustments)
+    [(application_id,)] = _INSERT_APPLICATION.execute(session, {
+        "p_transaction_id": line.id, "p_customer_id": customer_id, "p_status": status,
+        "p_matcher": matcher, "p_confidence": confidence, "p_explanation": explanation,
+        "p_actor": actor, "p_proposed_by": proposed_by, "p_applied_at": now})
+    _INSERT_LINE.execute_many(session, [
+        {"p_application_id": application_id, "p_kind": kind, "p_item_id": item_id,
+         "p_amount": amount, "p_reason": reason} for kind, item_id, amount, reason in rows])
+    _SETTLE_ITEM.execute_many(session, changes)
+    _SET_LINE_STATE.execute(session, {"p_line": line.id,
+                                      "p_state": "applied" if allocations else "on_account"})
     if line.state == "suggested" or accepted_proposal_id is not None:
         _close_pending_proposals(session, line.id, accepted=accepted_proposal_id)
     journal.record(session, actor=actor, action="application.created",
@@ -412,8 +425,9 @@ def _require_open(session: Session, transaction: TransactionRow) -> None:
 
 
 def _require_open_line(session: Session, line: _Line) -> None:
-    live = session.scalar(_LIVE_APPLICATION, {"line_id": line.id})
-    if live is not None:
+    found = _LIVE_APPLICATION.execute(session, {"line_id": line.id})
+    if found:
+        [(live,)] = found
         raise ConflictError(f"payment {line.id} is already applied (application {live}); "
                             "reverse that application first")
     if line.state not in OPEN_STATES:
@@ -466,13 +480,13 @@ def _check_adjustments(currency: str, customer_id: str | None,
                 f"{format_amount(settings.write_off_limit)}; an approver must book it")
 
 
-_LOCK_ITEMS: dict[int, Any] = {}  # statements by number of items, built on first use
+_LOCK_ITEMS: dict[int, Prepared] = {}  # statements by number of items, built on first use
 
 
-def _lock_items_statement(count: int) -> Any:
+def _lock_items_statement(count: int) -> Prepared:
     statement = _LOCK_ITEMS.get(count)
     if statement is None:
-        statement = (
+        statement = Prepared(
             select(_I.c.id, _I.c.entity, _I.c.document_number, _I.c.currency,
                    _I.c.open_amount, _I.c.status, _I.c.discount_rate, _I.c.discount_due_date)
             .where(or_(*(and_(_I.c.entity == bindparam(f"entity_{n}"),
@@ -495,10 +509,10 @@ def _lock_items(session: Session, allocations: Sequence[Allocation],
     params = {}
     for n, k in enumerate(keys):
         params[f"entity_{n}"], params[f"document_{n}"] = k.entity, k.document_number
-    rows = session.execute(_lock_items_statement(len(keys)), params).all()
-    found = {ItemKey(r.entity, r.document_number): _Item(
-        r.id, ItemKey(r.entity, r.document_number), r.currency, r.open_amount, r.status,
-        r.discount_rate, r.discount_due_date) for r in rows}
+    found = {}
+    for row in _lock_items_statement(len(keys)).execute(session, params):
+        key = ItemKey(row[1], row[2])
+        found[key] = _Item(row[0], key, *row[3:])
     missing = [str(k) for k in keys if k not in found]
     if missing:
         raise NotFoundError(f"{where}: no open item {', '.join(missing)}")

@@ -13,15 +13,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from reconciler.db.base import utcnow
 from reconciler.db.journal import JournalHeadRow, JournalRow
+from reconciler.db.prepared import Prepared
 from reconciler.domain import JournalEntry
 
 GENESIS = "0" * 64
@@ -74,14 +75,24 @@ def record_many(session: Session, lines: list[JournalLine]) -> int:
         at = utcnow()
         seq += 1
         digest = entry_hash(seq, at, actor, action, subject, reason, stored, previous)
-        rows.append({"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
-                     "reason": reason, "data": stored, "prev_hash": previous, "hash": digest})
+        rows.append({"p_seq": seq, "p_at": at, "p_actor": actor, "p_action": action,
+                     "p_subject": subject, "p_reason": reason, "p_data": stored,
+                     "p_prev_hash": previous, "p_hash": digest})
         previous = digest
     if rows:
-        session.execute(insert(JournalRow), rows)
-        session.execute(update(JournalHeadRow).where(JournalHeadRow.id == 1)
-                        .values(seq=seq, hash=previous))
+        _APPEND.execute_many(session, rows)
+        _MOVE_HEAD.execute(session, {"p_seq": seq, "p_hash": previous})
     return seq
+
+
+# Prepared once (`reconciler.db.prepared`): every decision appends through these.
+_J = cast(Table, JournalRow.__table__)
+_H = cast(Table, JournalHeadRow.__table__)
+_APPEND = Prepared(insert(_J).values({column.name: bindparam(f"p_{column.name}")
+                                      for column in _J.columns}))
+_MOVE_HEAD = Prepared(update(_H).where(_H.c.id == 1).values(seq=bindparam("p_seq"),
+                                                             hash=bindparam("p_hash")))
+_READ_HEAD = Prepared(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1).with_for_update())
 
 
 def _lock_head(session: Session) -> tuple[int, str]:
@@ -90,13 +101,12 @@ def _lock_head(session: Session) -> tuple[int, str]:
     `recon init` creates the head; should it be missing (a truncated test database), it is
     created with INSERT ... ON CONFLICT DO NOTHING so that two first writers cannot collide.
     """
-    query = select(JournalHeadRow.seq, JournalHeadRow.hash).where(
-        JournalHeadRow.id == 1).with_for_update()
-    head = session.execute(query).first()
-    if head is None:
+    found = _READ_HEAD.execute(session)
+    if not found:
         session.execute(_insert_head(session))
-        head = session.execute(query).one()
-    return int(head[0]), str(head[1])
+        found = _READ_HEAD.execute(session)
+    [(seq, digest)] = found
+    return int(seq), str(digest)
 
 
 def _insert_head(session: Session) -> Any:

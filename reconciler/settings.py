@@ -73,6 +73,7 @@ class MatchingSettings:
     default_tolerance: Tolerance = Tolerance()
     combination_max_items: int = 40  # open items considered per payer
     combination_time_ms: int = 200  # search budget per payment
+    workers: int = 0  # processes matching a large run's lines: 0 is one per core
     write_off_limit: Decimal = Decimal("50.00")  # above: approver only
 
     def tolerance(self, currency: str) -> Tolerance:

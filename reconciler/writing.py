@@ -1,0 +1,275 @@
+"""Writing a matcher run's decisions.
+
+An automatic application per line, each in its own database transaction with its journal row
+(the line is claimed with `FOR UPDATE SKIP LOCKED` and its items re-checked under lock: a
+change since the snapshot sends the line to review instead); suggestions as ranked proposals
+and the rest to the exception queue, in batches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from matchers.candidates import CandidateView
+from reconciler import __version__, journal
+from reconciler.applying import apply_claimed, claim_transaction
+from reconciler.db.matching import MatchRunRow, ProposalRow
+from reconciler.db.session import Database
+from reconciler.domain import Decision, ItemKey, Payment, Proposal
+from reconciler.errors import ReconError
+from reconciler.money import ZERO, format_amount
+from reconciler.progress import Progress
+from reconciler.settings import Settings
+
+WRITE_BATCH = 200  # suggestions / unmatched lines written per database transaction
+APPLY_WORKERS = 8  # concurrent automatic applications on PostgreSQL
+
+
+@dataclass(slots=True)
+class DecidedLine:
+    """A bank line with the run's ranked proposals and what the rules decided."""
+
+    payment: Payment
+    proposals: tuple[Proposal, ...] = ()
+    notes: tuple[str, ...] = ()
+    decision: Decision = Decision.UNMATCHED
+    reasons: list[str] = field(default_factory=list)
+    applied: bool = False
+
+
+def explain(proposal: Proposal, rank: int, best: Proposal, note: str,
+            reasons: Sequence[str]) -> str:
+    """The evidence in words: what the matcher saw, and why an alternative ranks lower."""
+    parts = [f"{proposal.matcher} (confidence {proposal.confidence:.2f})"]
+    if proposal.explanation:  # the matcher's own account of its evidence
+        parts.append(proposal.explanation)
+    else:
+        parts.extend(f"{e.kind}: {e.detail}" for e in proposal.evidence)
+    currency = proposal.currency
+    settles = ", ".join(f"{a.item} {format_amount(a.amount, currency)}"
+                        + (f" + discount {format_amount(a.discount, currency)}"
+                           if a.discount else "")
+                        for a in proposal.allocations)
+    if settles:
+        parts.append(f"settles {settles}")
+    parts.extend(f"{a.kind.value} {format_amount(a.amount, currency)}"
+                 for a in proposal.adjustments)
+    if note:
+        parts.append(note)
+    if rank == 1:
+        parts.extend(reasons)
+    else:
+        parts.append(f"ranked #{rank}: confidence {proposal.confidence:.2f} against "
+                     f"{best.confidence:.2f} of #1 ({best.matcher})")
+    return "; ".join(p for p in parts if p)
+
+
+def start_run(db: Database) -> int:
+    """Record the run in the table and the journal."""
+    with db.transaction() as session:
+        run = MatchRunRow(dry_run=False)
+        session.add(run)
+        session.flush()
+        journal.record(session, actor=f"matcher:engine@{__version__}",
+                       action="match.started", subject=f"run:{run.id}")
+        return run.id
+
+
+def _actor(registry: Any, matcher: str) -> str:
+    """`matcher:<name>@<version>`, the journal's actor for an automatic application."""
+    named = getattr(registry, "actor", None)
+    if callable(named):
+        return str(named(matcher))
+    return f"matcher:{matcher}@{__version__}"
+
+
+def write_decisions(db: Database, settings: Settings, registry: Any,
+                    lines: Sequence[DecidedLine], run_id: int, view: CandidateView,
+                    progress: Progress) -> int:
+    """Automatic applications first (each its own database transaction), then the rest.
+    Returns how many lines were skipped (another worker holds or decided them)."""
+    groups = _groups_sharing_items([line for line in lines if line.decision is Decision.AUTO])
+    skipped = 0
+    # On PostgreSQL each commit waits for its WAL flush; commits of concurrent sessions share
+    # one flush, so independent groups are applied by several workers at once. SQLite has a
+    # single writer and no flush per commit: one worker.
+    workers = APPLY_WORKERS if db.is_postgres and len(groups) > 1 else 1
+    with _Sessions(db) as sessions:
+        def apply(group: list[DecidedLine]) -> list[str]:
+            return _apply_group(sessions, settings, registry, group, view)
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            applied = map(apply, groups) if workers == 1 else pool.map(apply, groups)
+            for outcomes in applied:
+                skipped += outcomes.count("skipped")
+                progress.advance(len(outcomes))
+    to_review = [line for line in lines if line.decision is not Decision.AUTO]
+    for start in range(0, len(to_review), WRITE_BATCH):
+        batch = to_review[start:start + WRITE_BATCH]
+        skipped += _store_for_review(db, batch, run_id)
+        progress.advance(len(batch))
+    return skipped
+
+
+class _Sessions:
+    """One session per applying thread, kept for all its decisions (each decision is still
+    its own database transaction): opening a session and checking out a connection for each
+    of a hundred thousand decisions cost more than the decisions."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._local = threading.local()
+        self._opened: list[Session] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Session:
+        session: Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self._db.session()
+            with self._lock:
+                self._opened.append(session)
+        return session
+
+    def __enter__(self) -> _Sessions:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for session in self._opened:
+            session.close()
+
+
+def _groups_sharing_items(lines: Sequence[DecidedLine]) -> list[list[DecidedLine]]:
+    """Lines whose applications touch a common item (partial payments of one invoice) go in
+    one group, applied one after the other; every other line is a group of its own."""
+    owner: dict[ItemKey, int] = {}
+    groups: dict[int, list[DecidedLine]] = {}
+    for index, line in enumerate(lines):
+        keys = line.proposals[0].item_keys
+        joined = sorted({owner[k] for k in keys if k in owner})
+        target = joined[0] if joined else index
+        members = groups.setdefault(target, [])
+        for other in joined[1:]:
+            for moved in groups.pop(other):
+                members.append(moved)
+                for key in moved.proposals[0].item_keys:
+                    owner[key] = target
+        members.append(line)
+        for key in keys:
+            owner[key] = target
+    return [sorted(group, key=lambda line: line.payment.id) for group in groups.values()]
+
+
+def _apply_group(sessions: _Sessions, settings: Settings, registry: Any,
+                 group: Sequence[DecidedLine], view: CandidateView) -> list[str]:
+    consumed: dict[ItemKey, Decimal] = {}  # settled by earlier lines of this group, this run
+    outcomes = []
+    for line in group:
+        outcome = _apply_automatically(sessions.get(), settings, registry, line, view,
+                                       consumed)
+        if outcome == "applied":
+            for allocation in line.proposals[0].allocations:
+                consumed[allocation.item] = consumed.get(allocation.item, ZERO) \
+                    + allocation.settled
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _apply_automatically(session: Session, settings: Settings, registry: Any,
+                         line: DecidedLine, view: CandidateView,
+                         consumed: Mapping[ItemKey, Decimal]) -> str:
+    proposal = line.proposals[0]
+    seen = {key: item.open_amount - consumed.get(key, ZERO) for key in proposal.item_keys
+            if (item := view.item(key)) is not None}
+    actor = _actor(registry, proposal.matcher)
+    explanation = explain(proposal, 1, proposal, line.notes[0], line.reasons)
+    applied = dataclasses.replace(proposal, explanation=explanation)
+    try:
+        with session.begin():
+            if apply_claimed(session, applied, actor=actor, settings=settings.matching,
+                             expected_open=seen) is None:
+                return "skipped"
+    except ReconError as exc:
+        # Someone changed the items since the snapshot, or the proposal breaks a rule that
+        # only the stored data shows: a person looks at it instead.
+        line.decision = Decision.SUGGEST
+        line.reasons.append(f"not applied automatically: {exc}")
+        return "review"
+    line.applied = True
+    return "applied"
+
+
+def _store_for_review(db: Database, lines: Sequence[DecidedLine], run_id: int) -> int:
+    skipped = 0
+    with db.transaction() as session:
+        pending = _pending_signatures(session, [line.payment.id for line in lines])
+        for line in lines:
+            transaction = claim_transaction(session, line.payment.id)
+            if transaction is None:
+                skipped += 1
+                continue
+            state = "suggested" if line.decision is Decision.SUGGEST else "unmatched"
+            ranked = line.proposals if state == "suggested" else ()
+            if transaction.state == state and pending.get(line.payment.id, ()) \
+                    == tuple(_signature(p) for p in ranked):
+                continue  # the same suggestions as last run: nothing to rewrite or journal
+            session.execute(update(ProposalRow).where(
+                ProposalRow.transaction_id == line.payment.id, ProposalRow.state == "pending")
+                .values(state="superseded"))
+            for rank, proposal in enumerate(ranked, start=1):
+                session.add(_proposal_row(proposal, rank, line, run_id))
+            transaction.state = state
+            journal.record(session, actor=f"matcher:engine@{__version__}",
+                           action=f"transaction.{state}", subject=f"payment:{line.payment.id}",
+                           reason="; ".join(line.reasons),
+                           data={"run_id": run_id, "proposals": len(ranked)})
+    return skipped
+
+
+def _signature(proposal: Proposal) -> tuple[object, ...]:
+    return (proposal.matcher,
+            tuple((str(a.item), f"{a.amount:f}", f"{a.discount:f}") for a in proposal.allocations),
+            tuple((a.kind.value, f"{a.amount:f}") for a in proposal.adjustments))
+
+
+_Signatures = dict[int, tuple[tuple[object, ...], ...]]
+
+
+def _pending_signatures(session: Session, transaction_ids: Sequence[int]) -> _Signatures:
+    rows = session.scalars(select(ProposalRow).where(
+        ProposalRow.transaction_id.in_(transaction_ids), ProposalRow.state == "pending")
+        .order_by(ProposalRow.transaction_id, ProposalRow.rank))
+    found: dict[int, list[tuple[object, ...]]] = {}
+    for row in rows:
+        found.setdefault(row.transaction_id, []).append((
+            row.matcher,
+            tuple((f"{a['entity']}/{a['document_number']}", f"{Decimal(a['amount']):f}",
+                   f"{Decimal(a.get('discount') or '0'):f}") for a in row.allocations),
+            tuple((a["kind"], f"{Decimal(a['amount']):f}") for a in row.adjustments)))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _proposal_row(proposal: Proposal, rank: int, line: DecidedLine, run_id: int) -> ProposalRow:
+    best = line.proposals[0]
+    return ProposalRow(
+        transaction_id=line.payment.id, run_id=run_id, rank=rank, matcher=proposal.matcher,
+        customer_id=proposal.customer_id, confidence=proposal.confidence, decision="suggest",
+        allocations=[{"entity": a.item.entity, "document_number": a.item.document_number,
+                      "amount": f"{a.amount:f}", "discount": f"{a.discount:f}"}
+                     for a in proposal.allocations],
+        adjustments=[{"kind": a.kind.value, "amount": f"{a.amount:f}", "reason": a.reason}
+                     for a in proposal.adjustments],
+        evidence=[{"matcher": e.matcher, "kind": e.kind, "detail": e.detail, "weight": e.weight}
+                  for e in proposal.evidence],
+        explanation=explain(proposal, rank, best, line.notes[rank - 1], line.reasons),
+        state="pending")
+
+
