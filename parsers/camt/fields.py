@@ -50,7 +50,7 @@ class Node:
         if wanted is None:
             _walk(element, "", self.index, stop)
         else:
-            _walk_wanted(element, "", self.index, wanted.paths, wanted.prefixes)
+            _walk_wanted(element, wanted.top, self.index, wanted)
 
     def find(self, path: str) -> Element | None:
         found = self.index.get(path)
@@ -111,33 +111,59 @@ def _walk(element: Element, prefix: str, index: dict[str, list[Element]],
             _walk(child, path + "/", index, stop)
 
 
-def _walk_wanted(element: Element, prefix: str, index: dict[str, list[Element]],
-                 paths: frozenset[str], prefixes: frozenset[str]) -> None:
+def _walk_wanted(element: Element, level: _Level, index: dict[str, list[Element]],
+                 wanted: PathSet) -> None:
     """Like `_walk`, but only index the paths asked for and only enter subtrees that lead
-    to one: postal addresses, party ids, tax records and the like are never visited."""
-    names = _LOCAL_NAMES
+    to one: postal addresses, party ids, tax records and the like are never visited.
+
+    Each level of the walk remembers, per tag, what a child with that tag is (its path,
+    whether it is wanted, the level below if it leads somewhere), so the path strings and
+    set lookups are done once per tag and version rather than once per element."""
+    steps = level.steps
     for child in element:
         tag = child.tag
-        path = prefix + (names.get(tag) or _local(tag))
-        if path in paths:
+        step = steps.get(tag)
+        if step is None:
+            step = level.learn(tag, wanted)
+        path, is_wanted, deeper = step
+        if is_wanted:
             found = index.get(path)
             if found is None:
                 index[path] = [child]
             else:
                 found.append(child)
-        if path in prefixes:
-            _walk_wanted(child, path + "/", index, paths, prefixes)
+        if deeper is not None:
+            _walk_wanted(child, deeper, index, wanted)
+
+
+class _Level:
+    """One depth of a `PathSet` walk: the path prefix and what each child tag leads to."""
+
+    __slots__ = ("prefix", "steps")
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.steps: dict[object, tuple[str, bool, _Level | None]] = {}
+
+    def learn(self, tag: object, wanted: PathSet) -> tuple[str, bool, _Level | None]:
+        path = self.prefix + (_LOCAL_NAMES.get(tag) or _local(tag))
+        deeper = _Level(path + "/") if path in wanted.prefixes else None
+        step = (path, path in wanted.paths, deeper)
+        if len(self.steps) < 1000:  # endless distinct tags in a hostile file stay bounded
+            self.steps[tag] = step
+        return step
 
 
 class PathSet:
     """The paths a reader looks up, and every path that leads to one."""
 
-    __slots__ = ("paths", "prefixes")
+    __slots__ = ("paths", "prefixes", "top")
 
     def __init__(self, paths: set[str] | frozenset[str]) -> None:
         self.paths = frozenset(paths)
         self.prefixes = frozenset(p.rsplit("/", n)[0] for p in paths
                                   for n in range(1, p.count("/") + 1))
+        self.top = _Level("")
 
 
 def where(filename: str, path: str, element: Element | None = None) -> str:
