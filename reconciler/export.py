@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ EXTRA_COLUMNS = ("statement_id", "value_date", "amount", "currency", "payer_name
                  "unapplied_amount", "explanation", "transaction_id")
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 FORMATS = ("csv", "json")
-BATCH = 1000
+BATCH = 5000
 
 _ADJUSTMENT_KINDS = ("bank_charge", "write_off")
 
@@ -69,21 +69,23 @@ class MatchRow:
 def iter_match_rows(session: Session, *, batch: int = BATCH) -> Iterator[MatchRow]:
     """Every credit transaction in id order, with its applied or suggested items."""
     last = 0
+    t = TransactionRow
     while True:
+        # Plain column rows, not ORM objects: an export can run to millions of rows.
         transactions = session.execute(
-            select(TransactionRow, StatementRow.statement_id)
-            .join(StatementRow, StatementRow.id == TransactionRow.statement_id)
-            .where(TransactionRow.id > last, TransactionRow.amount > ZERO,
-                   TransactionRow.state != "linked")
-            .order_by(TransactionRow.id).limit(batch)).all()
+            select(t.id, t.bank_reference, t.value_date, t.booking_date, t.amount, t.currency,
+                   t.counterparty_name, t.counterparty_iban, t.state, StatementRow.statement_id)
+            .join(StatementRow, StatementRow.id == t.statement_id)
+            .where(t.id > last, t.amount > ZERO, t.state != "linked")
+            .order_by(t.id).limit(batch)).all()
         if not transactions:
             return
-        ids = [t.id for t, _ in transactions]
+        ids = [transaction.id for transaction in transactions]
         applications = _live_applications(session, ids)
         lines = _application_lines(session, applications)
         proposals = _pending_proposals(session, ids)
-        for transaction, statement_id in transactions:
-            base = _Base(transaction, statement_id or None)
+        for transaction in transactions:
+            base = _Base(transaction, transaction.statement_id or None)
             application = applications.get(transaction.id)
             if application is not None:
                 yield from _applied_rows(base, application, lines[application.id])
@@ -93,7 +95,6 @@ def iter_match_rows(session: Session, *, batch: int = BATCH) -> Iterator[MatchRo
                 yield base.row(status="manual", explanation="not receivables")
             else:
                 yield base.row(status="unmatched")
-        session.expunge_all()  # keep the identity map from growing with the export
         last = ids[-1]
 
 
@@ -123,7 +124,7 @@ def export_matches(session: Session, out: TextIO, *, format: str = "csv") -> int
 
 
 class _Base:
-    def __init__(self, transaction: TransactionRow, statement_id: str | None) -> None:
+    def __init__(self, transaction: Any, statement_id: str | None) -> None:  # a Core row
         self.transaction = transaction
         self.statement_id = statement_id
 
@@ -152,18 +153,22 @@ class _Base:
             transaction_id=t.id)
 
 
-def _live_applications(session: Session, ids: list[int]) -> dict[int, ApplicationRow]:
-    rows = session.scalars(select(ApplicationRow).where(
-        ApplicationRow.transaction_id.in_(ids), ApplicationRow.reverses_id.is_(None),
-        ApplicationRow.reversed_by_id.is_(None)))
+def _live_applications(session: Session, ids: list[int]) -> dict[int, Any]:
+    a = ApplicationRow
+    rows = session.execute(select(
+        a.id, a.transaction_id, a.status, a.matcher, a.confidence, a.customer_id,
+        a.explanation).where(a.transaction_id.in_(ids), a.reverses_id.is_(None),
+                             a.reversed_by_id.is_(None)))
     return {row.transaction_id: row for row in rows}
 
 
-def _pending_proposals(session: Session, ids: list[int]) -> dict[int, list[ProposalRow]]:
-    found: dict[int, list[ProposalRow]] = defaultdict(list)
-    for row in session.scalars(select(ProposalRow).where(
-            ProposalRow.transaction_id.in_(ids), ProposalRow.state == "pending")
-            .order_by(ProposalRow.transaction_id, ProposalRow.rank)):
+def _pending_proposals(session: Session, ids: list[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = defaultdict(list)
+    p = ProposalRow
+    for row in session.execute(select(
+            p.transaction_id, p.rank, p.matcher, p.confidence, p.customer_id, p.explanation,
+            p.allocations, p.adjustments).where(p.transaction_id.in_(ids), p.state == "pending")
+            .order_by(p.transaction_id, p.rank)):
         found[row.transaction_id].append(row)
     return found
 
@@ -172,7 +177,7 @@ _Line = tuple[str, Decimal, str | None, str | None]  # kind, amount, entity, doc
 
 
 def _application_lines(session: Session,
-                       applications: dict[int, ApplicationRow]) -> dict[int, list[_Line]]:
+                       applications: dict[int, Any]) -> dict[int, list[_Line]]:
     found: dict[int, list[_Line]] = defaultdict(list)
     if not applications:
         return found
@@ -187,7 +192,7 @@ def _application_lines(session: Session,
     return found
 
 
-def _applied_rows(base: _Base, application: ApplicationRow,
+def _applied_rows(base: _Base, application: Any,
                   lines: list[_Line]) -> Iterator[MatchRow]:
     applied: dict[tuple[str, str], Decimal] = {}
     discounts: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
@@ -215,7 +220,7 @@ def _applied_rows(base: _Base, application: ApplicationRow,
                        unapplied=unapplied, explanation=application.explanation)
 
 
-def _suggested_rows(base: _Base, proposals: list[ProposalRow]) -> Iterator[MatchRow]:
+def _suggested_rows(base: _Base, proposals: list[Any]) -> Iterator[MatchRow]:
     for proposal in proposals:
         adjustment = sum((Decimal(a["amount"]) for a in proposal.adjustments
                           if a["kind"] in _ADJUSTMENT_KINDS), ZERO)

@@ -52,11 +52,21 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return _trimmed(Decimal(int(value)) / _FACTOR)
+            return _from_scaled(int(value))
         return _trimmed(Decimal(value))
 
 
 _CENT, _MILL, _TEN_THOUSANDTH = Decimal("0.01"), Decimal("0.001"), Decimal("0.0001")
+
+
+def _from_scaled(scaled: int) -> Decimal:
+    """`_trimmed` for SQLite's integer of 1/10,000ths, in integer arithmetic (a matcher run
+    reads a million amounts): 11900000 is 1190.00, 123456 is 12.3456."""
+    if scaled % 100 == 0:
+        return Decimal(scaled // 100).scaleb(-2)
+    if scaled % 10 == 0:
+        return Decimal(scaled // 10).scaleb(-3)
+    return Decimal(scaled).scaleb(-4)
 
 
 def _trimmed(value: Decimal) -> Decimal:

@@ -11,7 +11,7 @@ once per dialect and executed on the session's own connection, inside its transa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -42,15 +42,25 @@ class _Compiled:
             return tuple(converted[name] for name in self.names)
         return converted
 
-    def rows(self, cursor: Any, dialect: Dialect) -> list[tuple[Any, ...]]:
+    def rows(self, cursor: Any, dialect: Dialect, size: int = 0) -> list[tuple[Any, ...]]:
+        """The next `size` rows (all when 0), converted by the columns' types."""
         if not self.readers:
             self.readers.append(tuple(
                 kind.result_processor(dialect, described[1])
                 for kind, described in zip(self.types, cursor.description, strict=True)))
         readers = self.readers[0]
-        return [tuple(reader(value) if reader is not None and value is not None else value
-                      for reader, value in zip(readers, raw, strict=True))
-                for raw in cursor.fetchall()]
+        fetched = cursor.fetchmany(size) if size else cursor.fetchall()
+        if not any(readers):
+            return [tuple(raw) for raw in fetched]
+        read = [(n, reader) for n, reader in enumerate(readers) if reader is not None]
+        converted = []
+        for raw in fetched:
+            row = list(raw)
+            for n, reader in read:
+                if row[n] is not None:
+                    row[n] = reader(row[n])
+            converted.append(tuple(row))
+        return converted
 
 
 class Prepared:
@@ -69,6 +79,17 @@ class Prepared:
             if cursor.description is None:
                 return []
             return compiled.rows(cursor, session.get_bind().dialect)
+        finally:
+            cursor.close()
+
+    def stream(self, session: Session, values: Mapping[str, Any] | None = None, *,
+               chunk: int = 20_000) -> Iterator[tuple[Any, ...]]:
+        """The rows of a large SELECT, fetched `chunk` at a time."""
+        compiled, cursor = self._cursor(session)
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values or {}))
+            while batch := compiled.rows(cursor, session.get_bind().dialect, chunk):
+                yield from batch
         finally:
             cursor.close()
 
