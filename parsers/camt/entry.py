@@ -8,6 +8,7 @@ of a batch remembers the entry amount (`extra["entry_amount"]`) and where the en
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -129,9 +130,10 @@ def read_entry(ntry: Element, ctx: EntryContext) -> tuple[list[Transaction], lis
                         fallback_ref=base["bank_reference"],
                         fallback_is_bank_given=entry_reference is not None)], diagnostics
     batch_ref = entry_reference or ctx.derived_reference
+    raws = part_raws(base["raw"], len(details))
     parts = [
         _detail(element, base, path, ctx, diagnostics, own_amount=True,
-                fallback_ref=f"{batch_ref}/{n}")
+                fallback_ref=f"{batch_ref}/{n}", raw=raws[n - 1])
         for n, (element, path) in enumerate(details, start=1)
     ]
     foreign = sorted({p.currency for p in parts} - {currency})
@@ -146,6 +148,27 @@ def read_entry(ntry: Element, ctx: EntryContext) -> tuple[list[Transaction], lis
             f"batch entry amount {amount} {currency} differs from the sum of its "
             f"{len(parts)} TxDtls ({parts_sum})", place, "batch-mismatch"))
     return parts, diagnostics
+
+
+_TX_DETAILS = re.compile(r"<(?:[\w.-]+:)?TxDtls[\s>].*?</(?:[\w.-]+:)?TxDtls>", re.DOTALL)
+
+
+def part_raws(entry_raw: str | None, count: int) -> list[str | None]:
+    """The source text of each part of a batch entry: the entry with only that part's TxDtls.
+
+    A batch of 800 payments repeated whole in each part's `raw` is 800 times the entry (a
+    few hundred megabytes for one day's file); the entry's own lines and the part's details
+    are what a person checking that payment needs. The text is cut, never rebuilt, so what is
+    kept is still exactly what the bank sent. TxDtls do not nest and markup inside text is
+    escaped, so each match is one whole TxDtls; if the count does not add up, every part
+    keeps the whole entry."""
+    if entry_raw is None:
+        return [None] * count
+    spans = [m.span() for m in _TX_DETAILS.finditer(entry_raw)]
+    if len(spans) != count:
+        return [entry_raw] * count
+    head, tail = entry_raw[:spans[0][0]], entry_raw[spans[-1][1]:]
+    return [head + entry_raw[start:end] + tail for start, end in spans]
 
 
 def _details_with_paths(r: Node, entry_path: str) -> list[tuple[Node, str]]:
@@ -192,8 +215,9 @@ def _detail_amount_element(tx: Node, currency: str) -> Element | None:
 
 def _detail(tx: Node, base: dict[str, Any], path: str, ctx: EntryContext,
             diagnostics: list[Diagnostic], *, own_amount: bool, fallback_ref: str | None,
-            fallback_is_bank_given: bool = False) -> Transaction:
-    """One TxDtls. `fallback_ref` serves when it has no `Refs/AcctSvcrRef` of its own."""
+            fallback_is_bank_given: bool = False, raw: str | None = None) -> Transaction:
+    """One TxDtls. `fallback_ref` serves when it has no `Refs/AcctSvcrRef` of its own;
+    `raw` replaces the entry's text for a part of a batch."""
     place = where(ctx.filename, path, tx.element)
     entry_amount: Decimal = base["amount"]
     amount, currency = entry_amount, base["currency"]
@@ -242,7 +266,7 @@ def _detail(tx: Node, base: dict[str, Any], path: str, ctx: EntryContext,
         "fx": _fx(tx, currency, place),
         "mandate_reference": tx.text("Refs/MndtId"),
         "purpose_code": tx.first_text("Purp/Cd", "Purp/Prtry"),
-        "source_line": path, "extra": tuple(extra),
+        "source_line": path, "extra": tuple(extra), "raw": raw or base["raw"],
     })
 
 

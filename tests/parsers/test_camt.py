@@ -6,6 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
+from lxml import etree
+
+from parsers.camt.entry import part_raws
 from reconciler.domain.bank import (
     Charges,
     EntryStatus,
@@ -89,6 +92,28 @@ def test_batch_entry_becomes_one_transaction_per_txdtls(parsed: Parsed) -> None:
     assert parts[1].end_to_end_id == "E2E-2B"
     assert all(dict(t.extra)["entry_amount"] == "300.00" for t in parts)
     assert parts[1].source_line == "/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/NtryDtls/TxDtls[2]"
+
+
+def test_each_part_of_a_batch_keeps_the_entry_with_only_its_own_txdtls(
+        parsed: Parsed) -> None:
+    # A batch of hundreds of payments repeated whole in each part would store the entry
+    # hundreds of times; each part keeps the entry's own lines and its own details, cut
+    # from the bank's text, still well-formed.
+    result = parsed("camt053_v08_features.xml")
+    first, second = [t for t in result.statements[0].transactions
+                     if t.entry_reference == "BATCH-2"]
+    assert first.raw is not None and second.raw is not None
+    assert "TX-2A" in first.raw and "E2E-2B" not in first.raw
+    assert "E2E-2B" in second.raw and "TX-2A" not in second.raw
+    for raw in (first.raw, second.raw):
+        assert raw.startswith("<Ntry") and raw.count("<TxDtls>") == 1 and "BATCH-2" in raw
+        etree.fromstring(raw.encode())
+
+
+def test_part_raws_keep_the_whole_entry_when_the_details_do_not_add_up() -> None:
+    entry = "<Ntry><NtryDtls><TxDtls><A>1</A></TxDtls><TxDtls/></NtryDtls></Ntry>"
+    assert part_raws(entry, 2) == [entry, entry]
+    assert part_raws(None, 2) == [None, None]
 
 
 def test_failed_rf_check_keeps_the_reference_as_text_and_warns(parsed: Parsed) -> None:
