@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import typing
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -163,21 +164,22 @@ class CandidateView:
         by_document: dict[str, _Positions] = {}
         by_digits: dict[str, _Positions] = {}
         by_reference: dict[str, _Positions] = {}
-        by_customer: dict[str, list[int]] = {}
-        by_amount: dict[Decimal, list[int]] = {}  # amounts repeat (subscriptions): lists
+        by_customer: defaultdict[str, list[int]] = defaultdict(list)
+        by_amount: defaultdict[Decimal, list[int]] = defaultdict(list)  # amounts repeat
         positions: dict[tuple[str, str], int] = {}
         open_status = ItemStatus.OPEN
+        add_item, add_open = every.append, is_open.append
         for source_is_open, source in ((True, items), (False, closed_items)):
             for item in source:
-                key = (item.entity, item.document_number)
+                number = item.document_number
                 position = len(every)
-                if positions.setdefault(key, position) != position:
+                if positions.setdefault((item.entity, number), position) != position:
                     continue  # an item listed as open wins over a stale closed copy
-                every.append(item)
+                add_item(item)
                 matchable = (source_is_open and item.status is open_status
                              and item.open_amount != ZERO)
-                is_open.append(matchable)
-                full, digits = document_keys(item.document_number)
+                add_open(matchable)
+                full, digits = document_keys(number)
                 if by_document.setdefault(full, position) != position:
                     _put(by_document, full, position)
                 for digit_key in digits:
@@ -186,8 +188,8 @@ class CandidateView:
                 if item.payment_reference:
                     _put(by_reference, compact(item.payment_reference), position)
                 if matchable:
-                    by_customer.setdefault(item.customer_id, []).append(position)
-                    by_amount.setdefault(item.open_amount, []).append(position)
+                    by_customer[item.customer_id].append(position)
+                    by_amount[item.open_amount].append(position)
         self._items = tuple(every)
         self._open = is_open
         self._positions = positions

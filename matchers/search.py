@@ -308,6 +308,9 @@ def _descend(s: _Search) -> None:
     chosen: list[_Pick] = []
     left = bisect.bisect_left
     right = bisect.bisect_right
+    # Per position: take in full, take discounted, leave out (None), in the order searched.
+    branches = [[*(((k, n), value) for n, value in enumerate(choices)), (None, 0)]
+                for k, choices in enumerate(options)]
 
     def visit(k: int, total: int) -> None:
         """Node (k, total), already counted and inside the bounds: its children are counted
@@ -333,23 +336,24 @@ def _descend(s: _Search) -> None:
                         _record_mask(s, difference, mask, chosen)
             return
         after = k + 1
-        lowest, highest = neg_min[after], pos_max[after]
-        for n, value in enumerate((*options[k], 0)):
+        lowest, highest = neg_min[after] - upper, pos_max[after] - target
+        for pick, value in branches[k]:
             nodes += 1
             if nodes > budget or (nodes & 1023 == 0 and clock() > deadline):
                 stopped = True
                 return
+            if not exact_found and s.best_key is not None and s.best_key[0] == 0:
+                exact_found = True  # found under the previous branch: only exact sets now
+                lowest = neg_min[after] - target
             child = total + value
-            if n and s.best_key is not None and s.best_key[0] == 0:
-                upper = target
-            if child + lowest > upper or child + highest < target:
+            if child + lowest > 0 or child + highest < 0:
                 continue
-            if n < len(options[k]):
-                chosen.append((k, n))
+            if pick is None:
+                visit(after, child)
+            else:
+                chosen.append(pick)
                 visit(after, child)
                 chosen.pop()
-            else:
-                visit(after, child)
             if stopped:
                 return
 

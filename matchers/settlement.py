@@ -44,9 +44,18 @@ class Settlement:
     detail: str
 
 
+_ZERO_IN: dict[str, Decimal] = {}  # zero in each currency's minor unit, rounded once
+
+
 def discount_of(item: OpenItem, payment: Payment) -> Decimal:
     """The cash discount the payer may take on `item` when paying on the value date."""
-    return quantize(item.discount_on(payment.value_date), item.currency)
+    discount = item.discount_on(payment.value_date)
+    if discount is ZERO:  # no discount (most items): nothing to round
+        zero = _ZERO_IN.get(item.currency)
+        if zero is None:
+            zero = _ZERO_IN[item.currency] = quantize(ZERO, item.currency)
+        return zero
+    return quantize(discount, item.currency)
 
 
 def late_discount_of(item: OpenItem, payment: Payment) -> Decimal:

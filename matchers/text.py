@@ -12,6 +12,7 @@ built; a wrong application is far worse than a missed one.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 _SEPARATORS = " -/._:\t\r\n#"
 # The usual shape of a ledger's numbers (`INV-2026-00123`, `2026/123`, `RE 77`): ASCII letters,
 # then one or two digit groups. Matched at once, it needs none of the general checks below.
-_USUAL_NUMBER = re.compile(r"[A-Za-z]*[-/. ]*([0-9]+)(?:[-/. ]+([0-9]+))?")
+_USUAL_NUMBER = re.compile(r"([A-Za-z]*)[-/. ]*([0-9]+)(?:[-/. ]+([0-9]+))?")
 
 
 def compact(text: str) -> str:
@@ -45,19 +46,31 @@ def digit_keys(text: str) -> tuple[str, ...]:
     """
     usual = _USUAL_NUMBER.fullmatch(text)
     if usual is not None:
-        head, tail = usual.groups()
-        groups = [head] if tail is None else [head, tail]
-    else:
-        first = _DIGIT_RUN.search(text)
-        if first is None or _LETTER.search(text, first.start()):
-            return ()
-        groups = _DIGIT_RUN.findall(text, first.start())
+        return _usual_digit_keys(usual.group(2), usual.group(3))
+    first = _DIGIT_RUN.search(text)
+    if first is None or _LETTER.search(text, first.start()):
+        return ()
+    groups = _DIGIT_RUN.findall(text, first.start())
     whole = "".join(groups).lstrip("0")
     if len(whole) < MIN_DIGITS:
         return ()
     if len(groups) == 1:
         return (whole,)
     groupwise = "".join([g.lstrip("0") for g in groups])
+    if groupwise == whole or len(groupwise) < MIN_DIGITS:
+        return (whole,)
+    return (whole, groupwise)
+
+
+def _usual_digit_keys(head: str, tail: str | None) -> tuple[str, ...]:
+    # `digit_keys` of the usual shape: the hot path of indexing a million items, no lists.
+    if tail is None:
+        whole = head.lstrip("0")
+        return (whole,) if len(whole) >= MIN_DIGITS else ()
+    whole = (head + tail).lstrip("0")
+    if len(whole) < MIN_DIGITS:
+        return ()
+    groupwise = head.lstrip("0") + tail.lstrip("0")
     if groupwise == whole or len(groupwise) < MIN_DIGITS:
         return (whole,)
     return (whole, groupwise)
@@ -78,6 +91,11 @@ def tail_key(document_number: str) -> str | None:
 
 def document_keys(document_number: str) -> tuple[str, tuple[str, ...]]:
     """(full key, digit keys) under which an item is indexed."""
+    usual = _USUAL_NUMBER.fullmatch(document_number)
+    if usual is not None:  # letters, digits, separators: compacted without a second pass
+        letters, head, tail = usual.groups()
+        full = letters.upper() + head + (tail or "")
+        return full, _usual_digit_keys(head, tail)
     return compact(document_number), digit_keys(document_number)
 
 
@@ -180,6 +198,7 @@ def sorted_words(name: str) -> str:
     return " ".join(sorted(name.split()))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a payer's name is looked up by every matcher
 def name_variants(name: str) -> tuple[str, ...]:
     """The normalised spellings of a name: umlauts as `ue` and as `u` (one if they agree)."""
     long_form = normalise_name(name, long_umlauts=True)
@@ -243,12 +262,13 @@ DOKUMENT GUTSCHRIFT CREDITNOTE CN GS FAKTURANR NOTA
 
 
 def _mark(buffer: list[str], start: int, end: int) -> None:
-    for i in range(start, end):
-        buffer[i] = "|"
+    buffer[start:end] = "|" * (end - start)
 
 
 def _upper_same_length(text: str) -> str:
     # str.upper turns ß into SS; keep offsets stable so spans map back to the original text.
+    if text.isascii():
+        return text.upper()  # one character for one in ASCII
     return "".join(u if len(u := ch.upper()) == 1 else ch for ch in text)
 
 
@@ -360,6 +380,7 @@ def reference_candidates(text: str, payer_iban: str | None = None) -> list[Refer
         labelled = _is_labelled(tokens, i)
         joined = word
         last_end = end
+        has_digit = not word.isalpha()  # tokens are letters and digits only
         for j in range(i, min(i + MAX_WINDOW, len(tokens))):
             if j > i:
                 gap = masked[last_end:tokens[j][0]]
@@ -367,9 +388,10 @@ def reference_candidates(text: str, payer_iban: str | None = None) -> list[Refer
                     break
                 joined += tokens[j][2]
                 last_end = tokens[j][1]
+                has_digit = has_digit or not tokens[j][2].isalpha()
             if len(joined) > MAX_KEY:
                 break
-            if not any(ch.isdigit() for ch in joined):
+            if not has_digit:
                 continue
             if word in _DOCUMENT_WORDS and j == i:
                 continue  # the bare word "RE" is not a reference
