@@ -290,4 +290,11 @@ class CandidateView:
         return (customer_id, *sorted(related))
 
     def in_same_group(self, first: str, second: str) -> bool:
-        return first == second or second in self.group_of(first)
+        """`second in group_of(first)`, without building the group (asked per item)."""
+        if first == second or second in self._children.get(first, ()):
+            return True
+        customer = self._customers.get(first)
+        parent = customer.parent_customer_id if customer else None
+        if not parent:
+            return False
+        return second == parent or second in self._children.get(parent, ())

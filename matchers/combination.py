@@ -68,7 +68,7 @@ def candidate_items(payment: Payment, view: CandidateView, customer_ids: Sequenc
     # its own discount) cannot be in any fitting set.
     reachable = payment.amount + credits + tolerance
     useful = [i for i in pool if i.open_amount - discount_of(i, payment) <= reachable]
-    useful.sort(key=lambda i: (i.due_date, str(i.key)))
+    useful.sort(key=lambda i: (i.due_date, f"{i.entity}/{i.document_number}"))  # str(key)
     return useful[:max_items], len(useful) > max_items
 
 
@@ -76,10 +76,11 @@ def search_items(payment: Payment, items: Sequence[OpenItem],
                  settings: MatchingSettings) -> SearchResult:
     """Run `find_combinations` over `items` for this payment, in cents."""
     currency = payment.currency
+    units = minor_units(currency)
     amounts: list[tuple[int, int | None]] = []
     for item in items:
         discount = discount_of(item, payment)
-        full = _cents(item.open_amount, currency)
+        full = int(item.open_amount.scaleb(units).to_integral_value())
         amounts.append((full, _cents(item.open_amount - discount, currency) if discount else None))
     tolerance = _cents(settings.tolerance(currency).bank_charge, currency)
     return find_combinations(amounts, _cents(payment.amount, currency), tolerance,

@@ -107,6 +107,8 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
         pos_max[k] = pos_max[k + 1] + max(0, *options[k])
         neg_min[k] = neg_min[k + 1] + min(0, *options[k])
     state.pos_max, state.neg_min = pos_max, neg_min
+    if pos_max[0] < target or neg_min[0] > target + tolerance:
+        return SearchResult()  # every item together falls short, or the credits exceed it
     if len(options) > SMALL_POOL or not half_limit:
         # A large pool: the exact sets of up to four items first (cheap, by hashing). An
         # exact small set outranks any larger one, so the search is then complete.

@@ -76,6 +76,7 @@ def _usual_digit_keys(head: str, tail: str | None) -> tuple[str, ...]:
     return (whole, groupwise)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the payer's items are read again for every payment
 def tail_key(document_number: str) -> str | None:
     """The last digit group without leading zeros, when the number has a prefix group.
 

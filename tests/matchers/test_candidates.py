@@ -70,3 +70,16 @@ def test_names_are_sorted_for_prefix_search() -> None:
     assert list(v.name_choices) == sorted(v.name_choices)
     found = {v.name_choices[i] for i in v.names_starting_with("sub ")}
     assert found == {"sub eins", "sub zwei"}
+
+
+def test_same_group_is_membership_of_the_group() -> None:
+    v = sample()
+    for first in ("P", "S1", "S2", "X", "unknown"):
+        for second in ("P", "S1", "S2", "X", "unknown"):
+            assert v.in_same_group(first, second) == (second in v.group_of(first))
+
+
+def test_names_are_kept_with_their_words_sorted() -> None:
+    v = sample()
+    assert [sorted(n.split()) for n in v.name_choices] == \
+        [n.split() for n in v.name_sorted_words]

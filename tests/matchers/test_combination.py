@@ -257,3 +257,38 @@ def test_short_form_of_another_own_item_outside_the_set_is_a_doubt() -> None:
     proposals = propose(pay("1500.00", "Fact. 26118", iban=IBAN_C1), items)
     assert all(p.confidence < AUTO for p in proposals
                if documents(p) == {"INV-2026-23634"})
+
+
+def _brute_force(amounts: list[tuple[int, int | None]], target: int,
+                 tol: int) -> tuple[int | None, int | None, int]:
+    """(difference, size, count) of the best sets, by trying every choice per item."""
+    import itertools
+
+    best: tuple[int, int] | None = None
+    count = 0
+    choices = [[0, full] + ([disc] if disc is not None and disc != full else [])
+               for full, disc in amounts]
+    for combo in itertools.product(*[range(len(c)) for c in choices]):
+        size = sum(1 for n in combo if n)
+        total = sum(choices[i][n] for i, n in enumerate(combo))
+        if not size or not target <= total <= target + tol:
+            continue
+        key = (total - target, size)
+        if best is None or key < best:
+            best, count = key, 1
+        elif key == best:
+            count += 1
+    return (best[0], best[1], count) if best else (None, None, 0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3_000, 30_000), st.booleans()), min_size=1, max_size=9),
+       st.integers(1, 60_000), st.integers(0, 300))
+def test_depth_first_with_its_table_finds_what_trying_everything_finds(
+        pairs: list[tuple[int, bool]], target: int, tol: int) -> None:
+    # Nine items with discounts do not fit one table of the smallest amounts: the depth-first
+    # part and the table are both exercised.
+    amounts = [(v, v - abs(v) // 50 if d else None) for v, d in pairs]
+    depth = find_combinations(amounts, target, tol, half_limit=0)
+    assert depth.complete
+    assert (depth.difference, depth.size, depth.count) == _brute_force(amounts, target, tol)

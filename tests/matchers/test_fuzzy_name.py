@@ -6,6 +6,7 @@ import pytest
 
 from matchers.candidates import LearnedLink
 from matchers.fuzzy_name import FuzzyNameMatcher, distinct_winner, score_names
+from matchers.text import name_variants
 from tests.matchers.builders import (
     IBAN_C1,
     IBAN_UNKNOWN,
@@ -81,3 +82,19 @@ def test_steps_aside_when_the_iban_is_known() -> None:
 
 def test_name_without_a_fitting_amount_gives_nothing() -> None:
     assert matcher.propose(pay("12.34", name="Nordlict Logistik"), view(CUSTOMERS, ITEMS)) == []
+
+
+def test_scores_equal_token_sort_ratio_of_the_names() -> None:
+    # The view keeps the names with their words sorted; scoring those with the plain ratio
+    # must give what rapidfuzz's token_sort_ratio gives on the names themselves.
+    from rapidfuzz import fuzz
+
+    v = view(CUSTOMERS, ITEMS)
+    for query in ("MUELLER BAUSTOFFE UND BEDACHUNG", "LOGISTIK NORDLICHT", "ELEKTROTECHNIK"):
+        scores = score_names(query, v)
+        assert scores
+        for customer_id, (score, index) in scores.items():
+            assert v.name_owners[index] == customer_id
+            if score < 95:  # not the prefix score of a name cut short
+                assert score == max(fuzz.token_sort_ratio(q, v.name_choices[index])
+                                    for q in name_variants(query))

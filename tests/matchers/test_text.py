@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matchers.text import (
     compact,
@@ -14,6 +16,7 @@ from matchers.text import (
     name_variants,
     normalise_name,
     reference_candidates,
+    sorted_words,
 )
 
 
@@ -111,3 +114,14 @@ def test_candidates_know_an_invoice_word() -> None:
     labelled = {c.full: c.labelled for c in reference_candidates("Rechnung 4711, Lieferung 55")}
     assert labelled["4711"] is True
     assert labelled["55"] is False
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ABinv0123456789-/. _Äß", max_size=16))
+def test_document_keys_are_the_compacted_number_and_its_digit_keys(number: str) -> None:
+    # The index computes both keys in one pass; it must agree with the two readers of text.
+    assert document_keys(number) == (compact(number), digit_keys(number))
+
+
+def test_sorted_words_make_word_order_irrelevant() -> None:
+    assert sorted_words("mueller bau") == sorted_words("bau mueller") == "bau mueller"
