@@ -204,6 +204,7 @@ class _Run:
         self.updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         self._update_statements: dict[tuple[str, ...], BulkUpdate] = {}
         self.columns: dict[str, int | None] = {}
+        self.present: tuple[tuple[str, int], ...] = ()  # (column, position) in this file
         stored = ("entity", "document_number", *_FIELDS, "updated_at")
         self._insert = BulkInsert(conn, _ITEMS, stored)
 
@@ -212,9 +213,10 @@ class _Run:
     def take(self, reader: RowReader, line: int, values: list[str]) -> None:
         if not self.columns:
             self.columns = {c: reader.index(c) for c in (*SPEC.required, *SPEC.optional)}
+            self.present = tuple((c, i) for c, i in self.columns.items() if i is not None)
         self.tally.rows += 1
         errors: list[tuple[str, str, str]] = []
-        item = _read_item(self.columns, values, self.default_entity, errors)
+        item = _read_item(self.present, values, self.default_entity, errors)
         if item is not None:
             key: Key = (item["entity"], item["document_number"])
             first = self.seen.get(key)
@@ -245,13 +247,15 @@ class _Run:
                 if self.columns[column] is None:  # column not in this file: keep the value
                     item[column] = stored[position]
         erp_open: Decimal = item["erp_open_amount"]
-        open_amount = erp_open - applied
-        if (erp_open >= ZERO > open_amount) or (erp_open <= ZERO < open_amount):
-            self.warnings.append(
-                f"{self.filename} line {line}: {key[0]}/{key[1]}: ERP open amount {erp_open} minus "
-                f"{applied} applied here would cross zero; held at 0 (the ERP probably "
-                "knows these applications already)")
-            open_amount = ZERO
+        open_amount = erp_open
+        if applied:  # nothing applied here (every new item): the ERP's figure stands
+            open_amount = erp_open - applied
+            if (erp_open >= ZERO > open_amount) or (erp_open <= ZERO < open_amount):
+                self.warnings.append(
+                    f"{self.filename} line {line}: {key[0]}/{key[1]}: ERP open amount "
+                    f"{erp_open} minus {applied} applied here would cross zero; held at 0 "
+                    "(the ERP probably knows these applications already)")
+                open_amount = ZERO
         item["open_amount"] = open_amount
         if open_amount == ZERO:
             item["status"] = "closed"
@@ -326,7 +330,7 @@ class _Run:
             f"master: {shown}{f' and {more} more' if more > 0 else ''}")
 
 
-def _read_item(columns: dict[str, int | None], values: list[str], default_entity: str,
+def _read_item(columns: tuple[tuple[str, int], ...], values: list[str], default_entity: str,
                errors: list[tuple[str, str, str]]) -> dict[str, Any] | None:
     """One row -> the stored fields (status and open_amount still to decide), or None.
 
@@ -334,7 +338,7 @@ def _read_item(columns: dict[str, int | None], values: list[str], default_entity
     Dates, types, currencies and rates repeat across an export, so each distinct text is
     read once (`_remembered`); amounts are nearly all distinct and are read every time.
     """
-    text = {name: values[index].strip() for name, index in columns.items() if index is not None}
+    text = {name: values[index].strip() for name, index in columns}
     get = text.get
     before = len(errors)
     document_number = text["document_number"]
