@@ -204,9 +204,15 @@ def claim_transaction(session: Session, transaction_id: int) -> TransactionRow |
     by a worker that committed first is seen as applied. SQLite has one writer at a time: the
     claim starts with a write, so the checks that follow read what the last writer committed.
     """
-    if _read_line(session, transaction_id, skip_locked=True, only_open=True) is None:
+    if claim_state(session, transaction_id) is None:
         return None
     return session.get(TransactionRow, transaction_id)
+
+
+def claim_state(session: Session, transaction_id: int) -> str | None:
+    """`claim_transaction` without loading the row: the line's state, None when skipped."""
+    line = _read_line(session, transaction_id, skip_locked=True, only_open=True)
+    return None if line is None else line.state
 
 
 def apply_claimed(session: Session, proposal: Proposal, *, actor: str,

@@ -9,20 +9,24 @@ and the rest to the exception queue, in batches.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from matchers.candidates import CandidateView
 from reconciler import __version__, journal
-from reconciler.applying import apply_claimed, claim_transaction
+from reconciler.applying import apply_claimed, claim_state
+from reconciler.db.bank import TransactionRow
+from reconciler.db.base import utcnow
 from reconciler.db.matching import MatchRunRow, ProposalRow
+from reconciler.db.prepared import Prepared
 from reconciler.db.session import Database
 from reconciler.domain import Decision, ItemKey, Payment, Proposal
 from reconciler.errors import ReconError
@@ -208,30 +212,52 @@ def _apply_automatically(session: Session, settings: Settings, registry: Any,
 
 
 def _store_for_review(db: Database, lines: Sequence[DecidedLine], run_id: int) -> int:
+    """Suggestions and unmatched lines, a batch per database transaction, one journal row per
+    line whose outcome changed since the last run."""
     skipped = 0
+    now = utcnow()
+    superseded: list[dict[str, Any]] = []
+    states: list[dict[str, Any]] = []
+    proposals: list[dict[str, Any]] = []
+    journaled: list[journal.JournalLine] = []
     with db.transaction() as session:
         pending = _pending_signatures(session, [line.payment.id for line in lines])
         for line in lines:
-            transaction = claim_transaction(session, line.payment.id)
-            if transaction is None:
+            current = claim_state(session, line.payment.id)
+            if current is None:
                 skipped += 1
                 continue
             state = "suggested" if line.decision is Decision.SUGGEST else "unmatched"
             ranked = line.proposals if state == "suggested" else ()
-            if transaction.state == state and pending.get(line.payment.id, ()) \
+            if current == state and pending.get(line.payment.id, ()) \
                     == tuple(_signature(p) for p in ranked):
                 continue  # the same suggestions as last run: nothing to rewrite or journal
-            session.execute(update(ProposalRow).where(
-                ProposalRow.transaction_id == line.payment.id, ProposalRow.state == "pending")
-                .values(state="superseded"))
-            for rank, proposal in enumerate(ranked, start=1):
-                session.add(_proposal_row(proposal, rank, line, run_id))
-            transaction.state = state
-            journal.record(session, actor=f"matcher:engine@{__version__}",
-                           action=f"transaction.{state}", subject=f"payment:{line.payment.id}",
-                           reason="; ".join(line.reasons),
-                           data={"run_id": run_id, "proposals": len(ranked)})
+            superseded.append({"p_line": line.payment.id})
+            proposals.extend(_proposal_values(proposal, rank, line, run_id, now)
+                             for rank, proposal in enumerate(ranked, start=1))
+            states.append({"p_line": line.payment.id, "p_state": state})
+            journaled.append((f"matcher:engine@{__version__}", f"transaction.{state}",
+                              f"payment:{line.payment.id}", "; ".join(line.reasons),
+                              {"run_id": run_id, "proposals": len(ranked)}))
+        _SUPERSEDE.execute_many(session, superseded)
+        _INSERT_PROPOSAL.execute_many(session, proposals)
+        _SET_STATE.execute_many(session, states)
+        if journaled:
+            journal.record_many(session, journaled)
     return skipped
+
+
+_P = cast(Table, ProposalRow.__table__)
+_T = cast(Table, TransactionRow.__table__)
+_SUPERSEDE = Prepared(update(_P).where(_P.c.transaction_id == bindparam("p_line"),
+                                       _P.c.state == "pending").values(state="superseded"))
+_PROPOSAL_COLUMNS = ("transaction_id", "run_id", "rank", "matcher", "customer_id", "confidence",
+                     "decision", "allocations", "adjustments", "evidence", "explanation",
+                     "state", "created_at")
+_INSERT_PROPOSAL = Prepared(insert(_P).values({name: bindparam(f"p_{name}")
+                                               for name in _PROPOSAL_COLUMNS}))
+_SET_STATE = Prepared(update(_T).where(_T.c.id == bindparam("p_line"))
+                      .values(state=bindparam("p_state")))
 
 
 def _signature(proposal: Proposal) -> tuple[object, ...]:
@@ -244,9 +270,10 @@ _Signatures = dict[int, tuple[tuple[object, ...], ...]]
 
 
 def _pending_signatures(session: Session, transaction_ids: Sequence[int]) -> _Signatures:
-    rows = session.scalars(select(ProposalRow).where(
-        ProposalRow.transaction_id.in_(transaction_ids), ProposalRow.state == "pending")
-        .order_by(ProposalRow.transaction_id, ProposalRow.rank))
+    p = ProposalRow
+    rows = session.execute(select(p.transaction_id, p.matcher, p.allocations, p.adjustments)
+                           .where(p.transaction_id.in_(transaction_ids), p.state == "pending")
+                           .order_by(p.transaction_id, p.rank))
     found: dict[int, list[tuple[object, ...]]] = {}
     for row in rows:
         found.setdefault(row.transaction_id, []).append((
@@ -257,19 +284,19 @@ def _pending_signatures(session: Session, transaction_ids: Sequence[int]) -> _Si
     return {k: tuple(v) for k, v in found.items()}
 
 
-def _proposal_row(proposal: Proposal, rank: int, line: DecidedLine, run_id: int) -> ProposalRow:
+def _proposal_values(proposal: Proposal, rank: int, line: DecidedLine, run_id: int,
+                     now: dt.datetime) -> dict[str, Any]:
     best = line.proposals[0]
-    return ProposalRow(
-        transaction_id=line.payment.id, run_id=run_id, rank=rank, matcher=proposal.matcher,
-        customer_id=proposal.customer_id, confidence=proposal.confidence, decision="suggest",
-        allocations=[{"entity": a.item.entity, "document_number": a.item.document_number,
-                      "amount": f"{a.amount:f}", "discount": f"{a.discount:f}"}
-                     for a in proposal.allocations],
-        adjustments=[{"kind": a.kind.value, "amount": f"{a.amount:f}", "reason": a.reason}
-                     for a in proposal.adjustments],
-        evidence=[{"matcher": e.matcher, "kind": e.kind, "detail": e.detail, "weight": e.weight}
-                  for e in proposal.evidence],
-        explanation=explain(proposal, rank, best, line.notes[rank - 1], line.reasons),
-        state="pending")
-
-
+    return {
+        "p_transaction_id": line.payment.id, "p_run_id": run_id, "p_rank": rank,
+        "p_matcher": proposal.matcher, "p_customer_id": proposal.customer_id,
+        "p_confidence": proposal.confidence, "p_decision": "suggest",
+        "p_allocations": [{"entity": a.item.entity, "document_number": a.item.document_number,
+                           "amount": f"{a.amount:f}", "discount": f"{a.discount:f}"}
+                          for a in proposal.allocations],
+        "p_adjustments": [{"kind": a.kind.value, "amount": f"{a.amount:f}", "reason": a.reason}
+                          for a in proposal.adjustments],
+        "p_evidence": [{"matcher": e.matcher, "kind": e.kind, "detail": e.detail,
+                        "weight": e.weight} for e in proposal.evidence],
+        "p_explanation": explain(proposal, rank, best, line.notes[rank - 1], line.reasons),
+        "p_state": "pending", "p_created_at": now}
