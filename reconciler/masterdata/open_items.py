@@ -32,7 +32,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Index, Table, func, literal_column, select, table
 from sqlalchemy.orm import Session
 
 from reconciler.db.base import utcnow
@@ -111,8 +111,8 @@ def _import(conn: Connection, session: Session, reader: RowReader, name: str, fa
     run.flush()
     if full:
         run.close_missing()
-    for create in rebuild:
-        conn.exec_driver_sql(create)
+    for index in rebuild:
+        index.create(conn)
     run.report_unknown_customers()
     summary = run.tally.summary("open_items", name, facts.sha256, warnings)
     record_import(session, summary, run.tally, actor=actor,
@@ -152,9 +152,9 @@ def _big_page_cache(conn: Connection) -> Iterator[None]:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
 
 
-def _drop_secondary_indexes(conn: Connection) -> list[str]:
+def _drop_secondary_indexes(conn: Connection) -> list[Index]:
     """SQLite, a large import into a table that has fewer rows than the file: drop the
-    non-unique indexes of open_items and return the statements that build them again.
+    non-unique indexes of open_items and return them, to be built again at the end.
 
     Six indexes updated row by row cost more than the rows themselves (each insert touches
     seven B-trees in random order); building an index afterwards sorts once. The drop and
@@ -164,11 +164,12 @@ def _drop_secondary_indexes(conn: Connection) -> list[str]:
     """
     if conn.dialect.name != "sqlite":
         return []
-    found = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-        "AND sql IS NOT NULL", (_ITEMS.name,)).all()
-    secondary = [(name, sql) for name, sql in found
-                 if not sql.lstrip().upper().startswith("CREATE UNIQUE")]
+    in_database = set(conn.execute(
+        select(literal_column("name")).select_from(table("sqlite_master"))
+        .where(literal_column("type") == "index",
+               literal_column("tbl_name") == _ITEMS.name)).scalars())
+    secondary = [index for index in sorted(_ITEMS.indexes, key=lambda i: str(i.name))
+                 if not index.unique and index.name in in_database]
     if not secondary:
         return []
     driver_connection = conn.connection.driver_connection
@@ -176,9 +177,9 @@ def _drop_secondary_indexes(conn: Connection) -> list[str]:
         # The DB-API module opens its transaction only before a data change; without this
         # the DROP would commit on its own and outlive a rejected file.
         conn.exec_driver_sql("BEGIN")
-    for name, _ in secondary:
-        conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    return [sql for _, sql in secondary]
+    for index in secondary:
+        index.drop(conn)
+    return secondary
 
 
 class _Run:
