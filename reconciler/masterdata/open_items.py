@@ -164,7 +164,7 @@ def _drop_secondary_indexes(conn: Connection) -> list[Index]:
     """
     if conn.dialect.name != "sqlite":
         return []
-    in_database = set(conn.execute(
+    in_database: set[str] = set(conn.execute(
         select(literal_column("name")).select_from(table("sqlite_master"))
         .where(literal_column("type") == "index",
                literal_column("tbl_name") == _ITEMS.name)).scalars())
