@@ -9,11 +9,19 @@ that only clears elements (goal: at least half the floor's speed). It then write
 `--large-mb` megabytes and reports the reader's peak memory while streaming it (goal: under
 100 MB for 500 MB; `--large-mb 500` measures exactly that, in a few minutes). Each
 measurement runs in a fresh child process so peak memory (ru_maxrss) is its own.
+
+    python -m tests.benchmarks.camt --import-demo 100000 [--url URL]
+
+times the whole statement import instead: the demo generator's camt.053 files for that many
+payments (a fortnight, one file per business day) through `reconciler.statements.import_file`
+into a fresh database (a temporary SQLite file, or a throw-away database on the server of
+`--url`), with the wall and CPU time of the import alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -105,6 +113,42 @@ def _child(mode: str, path: str, keep_raw: bool) -> dict[str, float]:
     return result
 
 
+def run_import(payments: int, url: str | None) -> int:
+    from reconciler.db.session import Database, init_database
+    from reconciler.demo import DemoConfig, generate, write_demo_files
+    from reconciler.statements import import_file
+    from tests.pgtools import throwaway_database
+
+    with tempfile.TemporaryDirectory(prefix="recon-bench-") as tmp:
+        folder = Path(tmp)
+        # Open items and customers only as many as the payments need to look real.
+        data = generate(DemoConfig(seed=7, payments=payments, open_items=payments * 2,
+                                   customers=max(20, payments // 5)))
+        write_demo_files(data, folder, formats=("camt053",))
+        files = sorted(folder.glob("camt053_*.xml"))
+        with contextlib.ExitStack() as stack:
+            if url and not url.startswith("sqlite"):
+                url = stack.enter_context(throwaway_database(url, prefix="recon_bench"))
+            else:
+                url = f"sqlite:///{folder / 'bench.db'}"
+            db = Database(url)
+            stack.callback(db.dispose)
+            init_database(db)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            transactions = 0
+            for path in files:
+                result = import_file(db, path.read_bytes(), path.name)
+                if result.status != "imported":
+                    raise SystemExit(f"{path.name}: {result.status}: {result.message}")
+                transactions += result.transactions_new
+            seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+        print(f"statement import, {db.engine.dialect.name}: {len(files)} camt.053 files, "
+              f"{transactions:,} transactions in {seconds:.1f} s = "
+              f"{transactions / seconds:,.0f} tx/s (this process used {cpu:.1f} s CPU)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=100_000)
@@ -114,8 +158,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="runs of each side; the best is reported (default 3)")
     parser.add_argument("--keep-raw", action="store_true",
                         help="also keep each entry's XML text (Transaction.raw)")
+    parser.add_argument("--import-demo", type=int, metavar="PAYMENTS",
+                        help="time the statement import of demo camt.053 files instead")
+    parser.add_argument("--url", help="with --import-demo: a database server URL")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.import_demo:
+        return run_import(args.import_demo, args.url)
     if args.child:
         mode, path = args.child
         result = run_floor(path) if mode == "floor" else run_reader(path, args.keep_raw)
