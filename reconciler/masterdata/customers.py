@@ -204,17 +204,20 @@ def _write(conn: Connection,
     if updates:
         BulkUpdate(conn, _CUSTOMERS, _FIELDS).execute(updates)
     if iban_sets:
-        _replace_ibans(conn, iban_sets)
+        _replace_ibans(conn, iban_sets, [existing[c][0] for c in iban_sets if c in existing])
 
 
-def _replace_ibans(conn: Connection, iban_sets: dict[str, tuple[str, ...]]) -> None:
+def _replace_ibans(conn: Connection, iban_sets: dict[str, tuple[str, ...]],
+                   known_pks: list[int]) -> None:
+    """Store the IBANs of `iban_sets`; those of the customers already known (`known_pks`)
+    are deleted first (a new customer has none to delete)."""
     # Customer masters are thousands of rows, not millions: reading every id is cheap and
     # avoids the bound-parameter limit of a long IN list.
     ids: dict[str, int] = {c: pk for c, pk in conn.execute(
         select(_CUSTOMERS.c.customer_id, _CUSTOMERS.c.id))}
-    pks = [ids[c] for c in iban_sets]
-    for start in range(0, len(pks), 5000):
-        conn.execute(delete(_IBANS).where(_IBANS.c.customer_pk.in_(pks[start:start + 5000])))
+    for start in range(0, len(known_pks), 5000):
+        conn.execute(delete(_IBANS).where(
+            _IBANS.c.customer_pk.in_(known_pks[start:start + 5000])))
     rows = [{"customer_pk": ids[c], "iban": iban} for c, ibans in iban_sets.items()
             for iban in ibans]
     BulkInsert(conn, _IBANS, ("customer_pk", "iban")).execute(rows)
