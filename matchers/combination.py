@@ -224,6 +224,10 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
     if not result.complete or truncated:
         evidence.append(Evidence(matcher, "incomplete", "the search did not cover every open "
                                  "item: a better set may exist", scoring.INCOMPLETE))
+    elif result.crowded:
+        evidence.append(Evidence(matcher, "incomplete", f"{len(items)} items out of a pool too "
+                                 "large to search exhaustively: so many sets are possible that "
+                                 "the sum may be a coincidence", scoring.INCOMPLETE))
     if via_group:
         evidence.append(Evidence(matcher, "group", f"items of {identity.customer_id}'s group "
                                  "(parent or subsidiaries)", scoring.GROUP))

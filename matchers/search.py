@@ -38,6 +38,7 @@ DEPTH_BUDGET = 20_000
 SOLUTION_LIMIT = 3  # alternatives kept for review
 HALF_LIMIT = 1 << 11  # sums per half for the meet-in-the-middle search; beyond: depth-first
 SMALL_POOL = 16  # items; beyond, exact sets of up to four items are looked for first
+SMALL_SET = 4  # items in a set that the exact small-set search covers
 TAIL_LIMIT = 1 << 12  # subsets of the smallest amounts tabulated for the depth-first search
 
 Choice = tuple[int, bool]  # (item index, cash discount taken)
@@ -55,6 +56,9 @@ class SearchResult:
     count: int = 0  # sets as good as the best (capped at SOLUTION_LIMIT + 1)
     within_tolerance: int = 0  # inexact sets found inside the tolerance (when no exact one)
     complete: bool = True
+    # Found in a pool too large to search exhaustively, with more than `SMALL_SET` items: so
+    # many sets are possible there that even an exact sum may be a coincidence.
+    crowded: bool = False
 
     @property
     def ambiguous(self) -> bool:
@@ -113,9 +117,11 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
         # A large pool: the exact sets of up to four items first (cheap, by hashing). An
         # exact small set outranks any larger one, so the search is then complete.
         _exact_small_sets(state)
+    crowded = False
     if state.best_key is None and not state.stopped \
             and not (half_limit and _meet_in_the_middle(state, len(options) // 2)):
         _descend(state)
+        crowded = state.best_key is not None and state.best_key[1] > SMALL_SET
     solutions = []
     for chosen in state.best[:limit]:
         solutions.append(tuple(sorted(
@@ -123,7 +129,7 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
     solutions.sort()
     key = state.best_key
     return SearchResult(tuple(solutions), key[0] if key else None, key[1] if key else None,
-                        state.count, state.within, not state.stopped)
+                        state.count, state.within, not state.stopped, crowded)
 
 
 def _half_sums(s: _Search, positions: range, ceiling: int,

@@ -292,3 +292,19 @@ def test_depth_first_with_its_table_finds_what_trying_everything_finds(
     depth = find_combinations(amounts, target, tol, half_limit=0)
     assert depth.complete
     assert (depth.difference, depth.size, depth.count) == _brute_force(amounts, target, tol)
+
+
+def test_a_large_set_from_a_crowded_pool_is_marked() -> None:
+    # Thirty-two items: sets of six hit almost any amount exactly, so such a hit is flagged
+    # (and weighed like an incomplete search); a small set from the same pool is not.
+    import random
+
+    rng = random.Random(1)
+    amounts: list[tuple[int, int | None]] = [(rng.randint(1000, 900_000), None)
+                                             for _ in range(32)]
+    target = sum(a for a, _ in rng.sample(amounts, 6))
+    crowded = find_combinations(amounts, target, 0)
+    assert crowded.complete and crowded.difference == 0 and crowded.size == 6
+    assert crowded.crowded
+    small = find_combinations(amounts, amounts[3][0] + amounts[17][0], 0)
+    assert small.size == 2 and not small.crowded
