@@ -116,8 +116,8 @@ def _child(mode: str, path: str, keep_raw: bool) -> dict[str, float]:
 def run_import(payments: int, url: str | None) -> int:
     from reconciler.db.session import Database, init_database
     from reconciler.demo import DemoConfig, generate, write_demo_files
-    from reconciler.statements import import_file
     from tests.pgtools import throwaway_database
+    from tests.reliability.dataset import load_bank_files
 
     with tempfile.TemporaryDirectory(prefix="recon-bench-") as tmp:
         folder = Path(tmp)
@@ -135,12 +135,7 @@ def run_import(payments: int, url: str | None) -> int:
             stack.callback(db.dispose)
             init_database(db)
             started, cpu_started = time.perf_counter(), time.process_time()
-            transactions = 0
-            for path in files:
-                result = import_file(db, path.read_bytes(), path.name)
-                if result.status != "imported":
-                    raise SystemExit(f"{path.name}: {result.status}: {result.message}")
-                transactions += result.transactions_new
+            transactions = load_bank_files(db, files)
             seconds = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
         print(f"statement import, {db.engine.dialect.name}: {len(files)} camt.053 files, "
