@@ -92,7 +92,14 @@ _APPEND = Prepared(insert(_J).values({column.name: bindparam(f"p_{column.name}")
                                       for column in _J.columns}))
 _MOVE_HEAD = Prepared(update(_H).where(_H.c.id == 1).values(seq=bindparam("p_seq"),
                                                              hash=bindparam("p_hash")))
-_READ_HEAD = Prepared(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1).with_for_update())
+# PostgreSQL locks the head row. SQLite has no row locks and does not begin a transaction
+# for a SELECT: there the head is read by a no-op UPDATE, which takes the database's write
+# lock first, so no other writer can append between our read and our commit.
+_READ_HEAD = {
+    "postgresql": Prepared(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1).with_for_update()),
+    "sqlite": Prepared(update(_H).where(_H.c.id == 1).values(seq=_H.c.seq)
+                       .returning(_H.c.seq, _H.c.hash)),
+}
 
 
 def _lock_head(session: Session) -> tuple[int, str]:
@@ -101,19 +108,25 @@ def _lock_head(session: Session) -> tuple[int, str]:
     `recon init` creates the head; should it be missing (a truncated test database), it is
     created with INSERT ... ON CONFLICT DO NOTHING so that two first writers cannot collide.
     """
-    found = _READ_HEAD.execute(session)
+    session.flush()  # the caller's pending changes come first, as in any ORM query
+    read_head = _READ_HEAD["sqlite" if _is_sqlite(session) else "postgresql"]
+    found = read_head.execute(session)
     if not found:
         session.execute(_insert_head(session))
-        found = _READ_HEAD.execute(session)
+        found = read_head.execute(session)
     [(seq, digest)] = found
     return int(seq), str(digest)
 
 
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def _insert_head(session: Session) -> Any:
     values = {"id": 1, "seq": 0, "hash": GENESIS}
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(JournalHeadRow).values(values).on_conflict_do_nothing()
-    return sqlite_insert(JournalHeadRow).values(values).on_conflict_do_nothing()
+    if _is_sqlite(session):
+        return sqlite_insert(JournalHeadRow).values(values).on_conflict_do_nothing()
+    return pg_insert(JournalHeadRow).values(values).on_conflict_do_nothing()
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,3 +54,34 @@ def test_rolled_back_change_leaves_no_row(db: Database) -> None:
         pass
     with db.session() as s:
         assert journal.verify(s).rows == 0
+
+
+def test_a_second_writer_waits_for_the_first_and_continues_its_chain(db: Database) -> None:
+    """The head is locked from the read to the commit: a concurrent append cannot take the
+    same sequence number (on SQLite too, where a SELECT alone would not lock anything)."""
+    import threading
+
+    first = db.session()
+    first.begin()
+    journal.record(first, actor="user:a", action="x", subject="s:1")
+    appended = threading.Event()
+
+    def second() -> None:
+        with db.transaction() as s:
+            journal.record(s, actor="user:b", action="x", subject="s:2")
+        appended.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        assert not appended.wait(0.5), "the second writer appended while the head was held"
+        first.commit()
+    finally:
+        first.close()
+        thread.join(timeout=30)
+    assert appended.is_set()
+    with db.session() as s:
+        report = journal.verify(s)
+        subjects = [r.subject for r in s.query(JournalRow).order_by(JournalRow.seq)]
+    assert report.ok and report.rows == 2
+    assert subjects == ["s:1", "s:2"]
