@@ -42,8 +42,9 @@ def normalize_name(name: str | None) -> str:
     if not name:
         return ""
     text = name.casefold().translate(_TRANSLITERATION)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # plain ASCII has no accents to strip (most names, fastest path)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     # "S.A.", "B.V.", "Co." lose their dots so that they read as one token.
     text = _SLASHED_INITIALS.sub(r"\1\2", _DOTS.sub("", text))
     tokens = _NOT_WORD.sub(" ", text).split()
