@@ -70,7 +70,9 @@ class Transaction:
     purpose_code: str | None = None
     is_reversal: bool = False
     source_line: str | None = None  # where it was read: "line 12" or an XPath
-    raw: str | None = None  # the untouched source text (:61:+:86:, or the entry XML)
+    # The untouched source text: :61: + :86:, or the entry XML (for one part of a batch entry,
+    # the entry with only that part's TxDtls, cut from the bank's text).
+    raw: str | None = None
     # Dialect-specific fields with no column of their own (creditor id, GVC code, ...).
     extra: tuple[tuple[str, str], ...] = ()
 
