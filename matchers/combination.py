@@ -224,10 +224,12 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
     if not result.complete or truncated:
         evidence.append(Evidence(matcher, "incomplete", "the search did not cover every open "
                                  "item: a better set may exist", scoring.INCOMPLETE))
-    elif result.crowded:
-        evidence.append(Evidence(matcher, "incomplete", f"{len(items)} items out of a pool too "
+    if result.crowded:
+        # Dozens of items with credit notes reach almost any amount exactly with enough of
+        # them: a unique exact set of many items says little more than several would.
+        evidence.append(Evidence(matcher, "ambiguity", f"{len(items)} items out of a pool too "
                                  "large to search exhaustively: so many sets are possible that "
-                                 "the sum may be a coincidence", scoring.INCOMPLETE))
+                                 "the sum may be a coincidence", scoring.AMBIGUOUS))
     if via_group:
         evidence.append(Evidence(matcher, "group", f"items of {identity.customer_id}'s group "
                                  "(parent or subsidiaries)", scoring.GROUP))

@@ -57,7 +57,7 @@ class SearchResult:
     within_tolerance: int = 0  # inexact sets found inside the tolerance (when no exact one)
     complete: bool = True
     # Found in a pool too large to search exhaustively, with more than `SMALL_SET` items: so
-    # many sets are possible there that even an exact sum may be a coincidence.
+    # many sets are possible there that even a unique exact sum may be a coincidence.
     crowded: bool = False
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -308,3 +309,19 @@ def test_a_large_set_from_a_crowded_pool_is_marked() -> None:
     assert crowded.crowded
     small = find_combinations(amounts, amounts[3][0] + amounts[17][0], 0)
     assert small.size == 2 and not small.crowded
+
+
+def test_a_crowded_exact_set_is_never_applied_automatically() -> None:
+    import random
+    from decimal import Decimal
+
+    rng = random.Random(1)
+    cents = [rng.randint(1000, 900_000) for _ in range(32)]
+    target = sum(rng.sample(cents, 6))
+    items = [item(f"INV-{n}", str(Decimal(c) / 100)) for n, c in enumerate(cents)]
+    settings_many = dataclasses.replace(SETTINGS, combination_max_items=40)
+    proposals = CombinationMatcher(settings_many).propose(
+        pay(str(Decimal(target) / 100), iban=IBAN_C1), view(default_customers(), items))
+    assert proposals and len(proposals[0].allocations) == 6
+    assert any("coincidence" in e.detail for e in proposals[0].evidence)
+    assert proposals[0].confidence < AUTO
