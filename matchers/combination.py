@@ -25,7 +25,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from matchers import scoring
 from matchers.candidates import CandidateView
 from matchers.reference import ReferenceScan, payer_customers, scan_references
-from matchers.search import SOLUTION_LIMIT, SearchResult, find_combinations
+from matchers.search import SMALL_SET, SOLUTION_LIMIT, SearchResult, find_combinations
 from matchers.settlement import (
     Fit,
     amount_evidence,
@@ -224,12 +224,15 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
     if not result.complete or truncated:
         evidence.append(Evidence(matcher, "incomplete", "the search did not cover every open "
                                  "item: a better set may exist", scoring.INCOMPLETE))
-    if result.crowded:
+    unnamed = _unnamed(scan, items)
+    if result.crowded and unnamed > SMALL_SET:
         # Dozens of items with credit notes reach almost any amount exactly with enough of
-        # them: a unique exact set of many items says little more than several would.
-        evidence.append(Evidence(matcher, "ambiguity", f"{len(items)} items out of a pool too "
-                                 "large to search exhaustively: so many sets are possible that "
-                                 "the sum may be a coincidence", scoring.AMBIGUOUS))
+        # them: a unique exact set of many items the payer did not name says little more
+        # than several would.
+        evidence.append(Evidence(matcher, "ambiguity", f"{unnamed} items the payment does not "
+                                 "name, out of a pool too large to search exhaustively: so many "
+                                 "sets are possible that the sum may be a coincidence",
+                                 scoring.AMBIGUOUS))
     if via_group:
         evidence.append(Evidence(matcher, "group", f"items of {identity.customer_id}'s group "
                                  "(parent or subsidiaries)", scoring.GROUP))
@@ -245,6 +248,12 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
     return Proposal(payment.id, matcher, identity.customer_id, settlement.allocations,
                     settlement.adjustments, score, merged, scoring.explain(matcher, merged, score),
                     payment.currency)
+
+
+def _unnamed(scan: ReferenceScan, items: Sequence[OpenItem]) -> int:
+    """How many of `items` the payment names neither by reference nor by a short form."""
+    cited = {i.key for i in scan.cited_open}
+    return sum(1 for i in items if i.key not in cited and scan.tail_mentions(i) is None)
 
 
 def _tails_elsewhere(matcher: str, scan: ReferenceScan, view: CandidateView, identity: Identity,
