@@ -1,9 +1,12 @@
 """Peak memory of a process and all its children, sampled while a benchmark runs.
 
 `ru_maxrss` sees one process: a matcher run that forks workers would report only the parent.
-This samples the resident set of the whole process tree (Linux /proc) a few times a second
-and keeps the largest sum. Pages the children share copy-on-write with the parent count once
-per process, so the figure is an upper bound of what the machine had to provide.
+This samples the whole process tree (Linux /proc) a few times a second and keeps the largest
+sums of two figures:
+- RSS: each process's resident set; pages the forked workers still share copy-on-write with
+  the parent count once per process, so the sum overstates what the machine provides;
+- PSS: each shared page split among the processes sharing it, so the sum is the physical
+  memory the tree uses (`/proc/PID/smaps_rollup`).
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from types import TracebackType
 
 
 class TreeMemory:
-    """`with TreeMemory() as memory: ...`, then `memory.peak_mb`."""
+    """`with TreeMemory() as memory: ...`, then `memory.peak_mb` (RSS) and
+    `memory.peak_pss_mb`."""
 
     def __init__(self, every_seconds: float = 0.2) -> None:
         self.every_seconds = every_seconds
         self.peak_mb = 0.0
+        self.peak_pss_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -31,31 +36,37 @@ class TreeMemory:
                  trace: TracebackType | None) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak_mb = max(self.peak_mb, tree_rss_mb(os.getpid()))
+        self._take()
 
     def _sample(self) -> None:
         while not self._stop.wait(self.every_seconds):
-            self.peak_mb = max(self.peak_mb, tree_rss_mb(os.getpid()))
+            self._take()
+
+    def _take(self) -> None:
+        self.peak_mb = max(self.peak_mb, tree_rss_mb(os.getpid()))
+        self.peak_pss_mb = max(self.peak_pss_mb, tree_rss_mb(os.getpid(), proportional=True))
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of `pid` and its descendants, in MiB (0 for a process that ended)."""
+def tree_rss_mb(pid: int, *, proportional: bool = False) -> float:
+    """Resident memory of `pid` and its descendants in MiB, RSS or (`proportional`) PSS;
+    0 for a process that ended."""
     total_kb = 0
     pending = [pid]
     while pending:
         current = pending.pop()
-        total_kb += _rss_kb(current)
+        total_kb += _resident_kb(current, proportional)
         pending.extend(_children(current))
     return total_kb / 1024
 
 
-def _rss_kb(pid: int) -> int:
+def _resident_kb(pid: int, proportional: bool) -> int:
+    source, field = (("smaps_rollup", "Pss:") if proportional else ("status", "VmRSS:"))
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        text = Path(f"/proc/{pid}/{source}").read_text()
     except OSError:
         return 0
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
+    for line in text.splitlines():
+        if line.startswith(field):
             return int(line.split()[1])
     return 0
 

@@ -25,4 +25,5 @@ def test_tree_memory_includes_children() -> None:
         child.kill()
         child.wait()
     assert memory.peak_mb >= alone + 90
+    assert memory.peak_pss_mb >= 90  # the child's pages are its own: fully in its PSS
     assert tree_rss_mb(child.pid) == 0  # a process that ended holds nothing
