@@ -13,6 +13,7 @@ import datetime as dt
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
@@ -25,6 +26,7 @@ from reconciler import __version__, journal
 from reconciler.applying import apply_claimed, claim_state
 from reconciler.db.bank import TransactionRow
 from reconciler.db.base import utcnow
+from reconciler.db.checkpoints import writer_connection
 from reconciler.db.matching import MatchRunRow, ProposalRow
 from reconciler.db.prepared import Prepared
 from reconciler.db.session import Database
@@ -127,18 +129,26 @@ def write_decisions(db: Database, settings: Settings, registry: Any,
 class _Sessions:
     """One session per applying thread, kept for all its decisions (each decision is still
     its own database transaction): opening a session and checking out a connection for each
-    of a hundred thousand decisions cost more than the decisions."""
+    of a hundred thousand decisions cost more than the decisions. SQLite's single writer
+    gets a connection whose log is checkpointed by a second thread
+    (`reconciler.db.checkpoints`)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._local = threading.local()
         self._opened: list[Session] = []
         self._lock = threading.Lock()
+        self._stack = ExitStack()
 
     def get(self) -> Session:
         session: Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = self._db.session()
+            if self._db.is_postgres:
+                session = self._db.session()
+            else:
+                connection = self._stack.enter_context(writer_connection(self._db))
+                session = Session(bind=connection, expire_on_commit=False)
+            self._local.session = session
             with self._lock:
                 self._opened.append(session)
         return session
@@ -149,6 +159,7 @@ class _Sessions:
     def __exit__(self, *exc: object) -> None:
         for session in self._opened:
             session.close()
+        self._stack.close()
 
 
 def _groups_sharing_items(lines: Sequence[DecidedLine]) -> list[list[DecidedLine]]:
