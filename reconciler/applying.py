@@ -196,21 +196,15 @@ def reverse_application(session: Session, application_id: int, *, actor: str,
     return reversal.id
 
 
-def claim_transaction(session: Session, transaction_id: int) -> TransactionRow | None:
-    """Lock a transaction for a decision, skipping it when another worker holds it.
+def claim_state(session: Session, transaction_id: int) -> str | None:
+    """Lock a line for a decision and return its state; None when another worker holds it
+    or it was decided meanwhile.
 
     On PostgreSQL this is `SELECT ... FOR UPDATE SKIP LOCKED`: concurrent matcher runs each
     take what nobody else is deciding, and the state check after the lock means a line applied
     by a worker that committed first is seen as applied. SQLite has one writer at a time: the
     claim starts with a write, so the checks that follow read what the last writer committed.
     """
-    if claim_state(session, transaction_id) is None:
-        return None
-    return session.get(TransactionRow, transaction_id)
-
-
-def claim_state(session: Session, transaction_id: int) -> str | None:
-    """`claim_transaction` without loading the row: the line's state, None when skipped."""
     line = _read_line(session, transaction_id, skip_locked=True, only_open=True)
     return None if line is None else line.state
 

@@ -234,16 +234,16 @@ def test_disputed_and_foreign_currency_items_are_refused(db: Database) -> None:
 
 
 def test_claim_skips_lines_decided_or_held_by_another_worker(db: Database) -> None:
-    from reconciler.applying import claim_transaction
+    from reconciler.applying import claim_state
 
     tx = setup(db, "100.00", ("INV-1", "100.00"))
     if db.is_postgres:
         # Another worker holds the line: SKIP LOCKED passes over it instead of waiting.
         with db.transaction() as holder:
-            assert claim_transaction(holder, tx) is not None
+            assert claim_state(holder, tx) == "unreconciled"
             with db.transaction() as other:
-                assert claim_transaction(other, tx) is None
+                assert claim_state(other, tx) is None
     with db.transaction() as s:
         apply_manual(s, tx, [alloc("INV-1", "100.00")], actor="user:alice")
     with db.transaction() as s:  # decided meanwhile: nothing left to claim
-        assert claim_transaction(s, tx) is None
+        assert claim_state(s, tx) is None
