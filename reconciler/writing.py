@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -113,8 +113,11 @@ def write_decisions(db: Database, settings: Settings, registry: Any,
         def apply(group: list[DecidedLine]) -> list[str]:
             return _apply_group(sessions, settings, registry, group, view)
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            applied = map(apply, groups) if workers == 1 else pool.map(apply, groups)
+        with ExitStack() as threads:
+            applied: Iterable[list[str]] = map(apply, groups)
+            if workers > 1:
+                pool = threads.enter_context(ThreadPoolExecutor(max_workers=workers))
+                applied = pool.map(apply, groups)
             for outcomes in applied:
                 skipped += outcomes.count("skipped")
                 progress.advance(len(outcomes))

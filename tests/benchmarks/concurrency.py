@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from reconciler.db.bank import TransactionRow
 from reconciler.demo import DemoConfig
@@ -62,11 +62,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{config.customers:,} customers (seed {config.seed}, noise {config.noise}) in "
               f"{time.monotonic() - started:.1f} s")
         if args.synchronous_commit == "off":
-            admin = create_engine(args.url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'ALTER DATABASE "{dataset.database_name(url)}" '
-                                  "SET synchronous_commit = off"))
-            admin.dispose()
+            dataset.without_commit_flush(args.url, url)
         db = dataset.fresh_database(url)
         started = time.monotonic()
         dataset.load_master_data(db, folder / "data")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import parsers
@@ -93,6 +94,16 @@ def postgres_database(admin_url: str = ADMIN_URL, *, template: str | None = None
 
 def database_name(url: str) -> str:
     return str(make_url(url).database)
+
+
+def without_commit_flush(admin_url: str, url: str) -> None:
+    """`synchronous_commit = off` for this throw-away database only: commits stop waiting for
+    the WAL flush, while locks and visibility (what the concurrency proofs are about) stay
+    the same."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{database_name(url)}" SET synchronous_commit = off'))
+    admin.dispose()
 
 
 def fresh_database(url: str) -> Database:
