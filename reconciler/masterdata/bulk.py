@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Connection, Dialect, Table, bindparam, insert, update
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.types import TypeEngine
 
 
 class BulkStatement:
@@ -27,30 +28,55 @@ class BulkStatement:
         self.positional = bool(compiled.positional)
         names = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         self.names = [n for n in names if n in compiled.binds]
-        processors: list[Callable[[Any], Any] | None] = []
-        for name in self.names:
-            type_ = compiled.binds[name].type
-            processors.append(type_.dialect_impl(dialect).bind_processor(dialect))
-        self.processors = processors
+        types = [compiled.binds[name].type for name in self.names]
+        self.conversion = _Conversion(types, dialect)
 
     def execute(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        # Column-wise: one C-level pass picks the values, each type converts its whole column
-        # (dates and timestamps repeat a lot, so they are converted once per distinct value).
+        # Column-wise: one C-level pass picks the values, each type converts its whole column.
         pick = itemgetter(*self.names)
         picked = [pick(row) for row in rows] if len(self.names) > 1 else [
             (pick(row),) for row in rows]
         columns: list[Sequence[Any]] = list(zip(*picked, strict=True))
-        for index, processor in enumerate(self.processors):
-            if processor is not None:
-                columns[index] = _convert(processor, columns[index])
+        self.conversion.apply(columns)
         if self.positional:
             params: list[Any] = list(zip(*columns, strict=True))
         else:
             params = [dict(zip(self.names, values, strict=True))
                       for values in zip(*columns, strict=True)]
         self.conn.exec_driver_sql(self.sql, params)
+
+
+class _Conversion:
+    """Each column's values through its type's bind processor, doing no work twice.
+
+    Dates and timestamps repeat a lot, so they are converted once per distinct value. An
+    open item's amount, ERP open amount and open amount are usually one and the same Decimal
+    object (nothing paid yet), so a column of the same type as an earlier one reuses that
+    column's result wherever it holds the very same object.
+    """
+
+    def __init__(self, types: Sequence[TypeEngine[Any]], dialect: Dialect) -> None:
+        self.processors: list[Callable[[Any], Any] | None] = [
+            type_.dialect_impl(dialect).bind_processor(dialect) for type_ in types]
+        # Two columns convert alike when their types print alike (`Money()`, `Numeric(12, 6)`).
+        self.kinds = [repr(type_) for type_ in types]
+
+    def apply(self, columns: list[Sequence[Any]]) -> None:
+        done: dict[str, tuple[Sequence[Any], list[Any]]] = {}
+        for index, processor in enumerate(self.processors):
+            if processor is None:
+                continue
+            values = columns[index]
+            earlier = done.get(self.kinds[index])
+            if earlier is None:
+                converted = _convert(processor, values)
+            else:
+                converted = [out if value is seen else processor(value)
+                             for value, seen, out in zip(values, *earlier, strict=True)]
+            done[self.kinds[index]] = (values, converted)
+            columns[index] = converted
 
 
 def _convert(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
@@ -74,8 +100,7 @@ class BulkInsert:
         dialect = conn.dialect
         self.use_copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
         self.fallback = None if self.use_copy else BulkStatement(conn, insert(table), keys)
-        self.processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect)
-                           for k in self.keys]
+        self.conversion = _Conversion([table.c[k].type for k in self.keys], dialect)
         preparer = dialect.identifier_preparer
         columns = ", ".join(preparer.quote(k) for k in self.keys)
         self.copy_sql = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
@@ -88,9 +113,7 @@ class BulkInsert:
             return
         pick = itemgetter(*self.keys)
         columns: list[Sequence[Any]] = list(zip(*(pick(row) for row in rows), strict=True))
-        for index, processor in enumerate(self.processors):
-            if processor is not None:
-                columns[index] = _convert(processor, columns[index])
+        self.conversion.apply(columns)
         driver_connection = self.conn.connection.driver_connection
         assert driver_connection is not None  # a live connection inside the transaction
         with driver_connection.cursor() as cursor, cursor.copy(self.copy_sql) as copy:

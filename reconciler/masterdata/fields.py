@@ -21,15 +21,15 @@ class FieldError(ValueError):
     """One field of one row cannot be read; the importer adds file, line and column."""
 
 
-_AMOUNT = re.compile(r"-?[0-9]+(?:\.([0-9]+))?")
+AMOUNT_PATTERN = re.compile(r"-?[0-9]+(?:\.([0-9]+))?")
 _RATE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _TERMS = re.compile(r"(?:([0-9]+(?:\.[0-9]+)?)\s*%?\s*/\s*([0-9]+)\s*)?NET\s*([0-9]+)",
                     re.IGNORECASE)
-# Up to this length an amount that matches `_AMOUNT` is within every limit `money` checks
-# (18 digits before the point, 12 after), so it is converted directly.
-_SHORT_AMOUNT = 18
+# Up to this length an amount that matches `AMOUNT_PATTERN` is within every limit `money`
+# checks (18 digits before the point, 12 after), so it is converted directly.
+SHORT_AMOUNT = 18
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -39,10 +39,10 @@ def read_amount(text: str, currency: str | None) -> Decimal:
     Exponents, thousands separators and decimal commas are refused: an ERP that writes them
     has been misconfigured, and guessing '1,234' could be off by a factor of a thousand.
     """
-    match = _AMOUNT.fullmatch(text)
+    match = AMOUNT_PATTERN.fullmatch(text)
     if match is None:
         raise FieldError("not an amount (write it as 1234.50, with a point and no separators)")
-    if len(text) <= _SHORT_AMOUNT:
+    if len(text) <= SHORT_AMOUNT:
         value = Decimal(text)  # the pattern above admits only plain decimals this short
     else:
         try:

@@ -24,9 +24,8 @@ transaction is rolled back, so a rejected file writes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from operator import itemgetter
@@ -40,7 +39,6 @@ from reconciler.db.ledger import CustomerRow, OpenItemRow
 from reconciler.db.matching import ApplicationLineRow, ApplicationRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
-from reconciler.masterdata import fields
 from reconciler.masterdata.bulk import BulkInsert, BulkUpdate
 from reconciler.masterdata.csvfile import (
     CsvSource,
@@ -49,6 +47,7 @@ from reconciler.masterdata.csvfile import (
     RowReader,
     open_intake,
 )
+from reconciler.masterdata.item_rows import PlainItemReader, read_item
 from reconciler.masterdata.summary import ImportSummary, Tally, record_import
 from reconciler.money import ZERO
 from reconciler.progress import Progress
@@ -206,6 +205,7 @@ class _Run:
         self._update_statements: dict[tuple[str, ...], BulkUpdate] = {}
         self.columns: dict[str, int | None] = {}
         self.present: tuple[tuple[str, int], ...] = ()  # (column, position) in this file
+        self.plain = PlainItemReader({}, 0, default_entity)  # replaced at the first row
         stored = ("entity", "document_number", *_FIELDS, "updated_at")
         self._insert = BulkInsert(conn, _ITEMS, stored)
 
@@ -215,17 +215,18 @@ class _Run:
         if not self.columns:
             self.columns = {c: reader.index(c) for c in (*SPEC.required, *SPEC.optional)}
             self.present = tuple((c, i) for c, i in self.columns.items() if i is not None)
+            self.plain = PlainItemReader(self.columns, reader.width, self.default_entity)
         self.tally.rows += 1
         errors: list[tuple[str, str, str]] = []
-        item = _read_item(self.present, values, self.default_entity, errors)
+        item = self.plain.read(values)
+        if item is None:
+            item = read_item(self.present, values, self.default_entity, errors)
         if item is not None:
             key: Key = (item["entity"], item["document_number"])
-            first = self.seen.get(key)
-            if first is not None:
+            first = self.seen.setdefault(key, line)
+            if first != line:
                 errors.append(("document_number", item["document_number"],
                                f"entity {key[0]} document appears twice (first at line {first})"))
-            else:
-                self.seen[key] = line
         if errors:
             self.problems.extend(f"{self.filename} line {line}, column {column}: {message} "
                                  f"(value {value!r})" for column, value, message in errors)
@@ -329,132 +330,6 @@ class _Run:
         self.warnings.append(
             f"{self.filename}: {len(self.unknown_customers)} customer id(s) not in the customer "
             f"master: {shown}{f' and {more} more' if more > 0 else ''}")
-
-
-def _read_item(columns: tuple[tuple[str, int], ...], values: list[str], default_entity: str,
-               errors: list[tuple[str, str, str]]) -> dict[str, Any] | None:
-    """One row -> the stored fields (status and open_amount still to decide), or None.
-
-    Written straight through rather than with helper closures: it runs a million times.
-    Dates, types, currencies and rates repeat across an export, so each distinct text is
-    read once (`_remembered`); amounts are nearly all distinct and are read every time.
-    """
-    text = {name: values[index].strip() for name, index in columns}
-    get = text.get
-    before = len(errors)
-    document_number = text["document_number"]
-    customer_id = text["customer_id"]
-    entity = get("entity") or default_entity
-    reference = get("payment_reference", "")
-    if len(document_number) > 64:
-        errors.append(("document_number", document_number, "longer than 64 characters"))
-    if len(customer_id) > 64:
-        errors.append(("customer_id", customer_id, "longer than 64 characters"))
-    if len(entity) > 40:
-        errors.append(("entity", entity, "longer than 40 characters"))
-    if len(reference) > 64:
-        errors.append(("payment_reference", reference, "longer than 64 characters"))
-    if not document_number:
-        errors.append(("document_number", "", "required"))
-    if not customer_id:
-        errors.append(("customer_id", "", "required"))
-    document_type: fields.DocumentType | None = None
-    currency: str | None = None
-    amount: Decimal | None = None
-    erp_open: Decimal | None = None
-    issue_date: dt.date | None = None
-    due_date: dt.date | None = None
-    discount_rate: Decimal | None = None
-    discount_due: dt.date | None = None
-    kind_text, currency_text = text["document_type"], text["currency"]
-    try:
-        document_type = _TYPES.get(kind_text) or _remembered(
-            _TYPES, fields.read_document_type, kind_text)
-    except fields.FieldError as exc:
-        errors.append(("document_type", kind_text, str(exc)))
-    try:
-        currency = _CURRENCIES.get(currency_text) or _remembered(
-            _CURRENCIES, fields.read_currency, currency_text)
-    except fields.FieldError as exc:
-        errors.append(("currency", currency_text, str(exc)))
-    amount_text, open_text = text["amount"], text["open_amount"]
-    try:
-        amount = fields.read_amount(amount_text, currency)
-    except fields.FieldError as exc:
-        errors.append(("amount", amount_text, str(exc)))
-    if open_text == amount_text and amount is not None:
-        erp_open = amount  # the usual case: nothing paid yet
-    else:
-        try:
-            erp_open = fields.read_amount(open_text, currency)
-        except fields.FieldError as exc:
-            errors.append(("open_amount", open_text, str(exc)))
-    for column in ("issue_date", "due_date"):
-        try:
-            day = _DAYS.get(text[column]) or _remembered(_DAYS, fields.read_date, text[column])
-        except fields.FieldError as exc:
-            errors.append((column, text[column], str(exc)))
-            continue
-        if column == "issue_date":
-            issue_date = day
-        else:
-            due_date = day
-    rate_text, discount_text = get("discount_rate", ""), get("discount_due_date", "")
-    try:
-        column = "discount_rate"
-        discount_rate = (_RATES.get(rate_text) or _remembered(_RATES, fields.read_rate,
-                                                               rate_text)) if rate_text else None
-        column = "discount_due_date"
-        discount_due = (_DAYS.get(discount_text) or _remembered(
-            _DAYS, fields.read_date, discount_text)) if discount_text else None
-    except fields.FieldError as exc:
-        errors.append((column, get(column, ""), str(exc)))
-    if amount is not None and document_type is not None:
-        _check_signs(document_type, amount, erp_open, errors, text)
-    if issue_date and due_date and due_date < issue_date:
-        errors.append(("due_date", text["due_date"], "before the issue date"))
-    if discount_rate and not discount_text:
-        errors.append(("discount_due_date", "", "required when discount_rate is given"))
-    if len(errors) > before or document_type is None:
-        return None
-    return {"entity": entity, "document_number": document_number,
-            "document_type": document_type.value, "customer_id": customer_id,
-            "currency": currency, "amount": amount, "erp_open_amount": erp_open,
-            "open_amount": erp_open, "issue_date": issue_date, "due_date": due_date,
-            "payment_reference": reference or None, "discount_rate": discount_rate,
-            "discount_due_date": discount_due, "status": "open"}
-
-
-_TYPES: dict[str, fields.DocumentType] = {}
-_CURRENCIES: dict[str, str] = {}
-_DAYS: dict[str, dt.date] = {}
-_RATES: dict[str, Decimal] = {}
-_REMEMBERED = 100_000  # per kind: a file with endless distinct dates stays bounded
-
-
-def _remembered(cache: dict[str, Any], read: Callable[[str], Any], text: str) -> Any:
-    """`read(text)`, kept in `cache` when it succeeds (a FieldError is raised every time)."""
-    value = read(text)
-    if len(cache) < _REMEMBERED:
-        cache[text] = value
-    return value
-
-
-def _check_signs(document_type: fields.DocumentType, amount: Decimal, erp_open: Decimal | None,
-                 errors: list[tuple[str, str, str]], text: dict[str, str]) -> None:
-    # An invoice is owed to us (positive), a credit note owed to the customer (negative);
-    # what is still open lies between zero and the document's amount.
-    if document_type is fields.DocumentType.INVOICE and amount < ZERO:
-        errors.append(("amount", text["amount"], "an invoice amount cannot be negative"))
-        return
-    if document_type is fields.DocumentType.CREDIT_NOTE and amount > ZERO:
-        errors.append(("amount", text["amount"], "a credit note amount must be negative"))
-        return
-    if erp_open is None:
-        return
-    if (erp_open * amount < ZERO) or abs(erp_open) > abs(amount):
-        errors.append(("open_amount", text["open_amount"],
-                       f"must lie between 0 and the amount {text['amount']}"))
 
 
 def _load_existing(conn: Connection) -> dict[Key, tuple[Any, ...]]:
