@@ -334,33 +334,35 @@ def _transaction_row(statement_pk: int, account: str, tx: Transaction, position:
     derived = tx.bank_reference is None or ("bank_reference_derived", "true") in tx.extra
     reference = tx.bank_reference or derive_reference(account, tx, position,
                                                       statement.statement_id)
-    where = tx.source_line
-
-    def fit(value: str | None, limit: int, label: str) -> str | None:
-        if value is None or len(value) <= limit:
-            return value
-        return _fit(value, limit, label, where, counts)
-
-    return {
+    row: dict[str, Any] = {
         "statement_id": statement_pk, "position": position, "account": account,
         "amount": tx.amount, "currency": tx.currency[:3], "booking_date": tx.booking_date,
-        "value_date": tx.value_date,
-        "bank_reference": fit(reference, 128, "bank reference"),
-        "end_to_end_id": fit(tx.end_to_end_id, 128, "end-to-end id"),
-        "entry_reference": fit(tx.entry_reference, 128, "entry reference"),
-        "counterparty_name": fit(tx.counterparty_name, 200, "counterparty name"),
-        "counterparty_iban": fit(tx.counterparty_iban, 64, "counterparty account"),
-        "counterparty_bic": fit(tx.counterparty_bic, 11, "counterparty BIC"),
-        "ultimate_debtor": fit(tx.ultimate_debtor, 200, "ultimate debtor"),
-        "creditor_reference": fit(tx.creditor_reference, 64, "creditor reference"),
-        "remittance_text": tx.remittance_text,
-        "bank_transaction_code": fit(tx.bank_transaction_code, 64, "transaction code"),
-        "entry_status": tx.status.value,
-        "return_reason": fit(tx.return_reason, 64, "return reason"),
-        "charges_amount": charges_amount(tx), "is_reversal": tx.is_reversal,
+        "value_date": tx.value_date, "bank_reference": reference,
+        "end_to_end_id": tx.end_to_end_id, "entry_reference": tx.entry_reference,
+        "counterparty_name": tx.counterparty_name, "counterparty_iban": tx.counterparty_iban,
+        "counterparty_bic": tx.counterparty_bic, "ultimate_debtor": tx.ultimate_debtor,
+        "creditor_reference": tx.creditor_reference, "remittance_text": tx.remittance_text,
+        "bank_transaction_code": tx.bank_transaction_code, "entry_status": tx.status.value,
+        "return_reason": tx.return_reason, "charges_amount": charges_amount(tx),
+        "is_reversal": tx.is_reversal,
         "details": transaction_details(tx, derived_reference=derived), "raw": tx.raw,
         "state": initial_state(tx), "linked_to_id": None,
     }
+    for column, limit, label in _COLUMN_LIMITS:
+        value = row[column]
+        if value is not None and len(value) > limit:
+            row[column] = _fit(value, limit, label, tx.source_line, counts)
+    return row
+
+
+# Text columns with a length limit, in the order their warnings are listed.
+_COLUMN_LIMITS = (
+    ("bank_reference", 128, "bank reference"), ("end_to_end_id", 128, "end-to-end id"),
+    ("entry_reference", 128, "entry reference"), ("counterparty_name", 200, "counterparty name"),
+    ("counterparty_iban", 64, "counterparty account"),
+    ("counterparty_bic", 11, "counterparty BIC"), ("ultimate_debtor", 200, "ultimate debtor"),
+    ("creditor_reference", 64, "creditor reference"),
+    ("bank_transaction_code", 64, "transaction code"), ("return_reason", 64, "return reason"))
 
 
 def _fit(value: str, limit: int, label: str, where: str | None, counts: _Counts) -> str:

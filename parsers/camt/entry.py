@@ -292,6 +292,8 @@ def _remittance(tx: Node, place: str, diagnostics: list[Diagnostic]
     texts = tx.texts("RmtInf/Ustrd")
     creditor_ref: str | None = None
     structured = tx.findall("RmtInf/Strd")
+    if not structured:  # most payments: free text only
+        return None, " ".join(texts) or None
     for strd in [tx] if len(structured) == 1 else [Node(e) for e in structured]:
         prefix = "RmtInf/Strd/" if strd is tx else ""
         ref_path, code_path, proprietary_path = (prefix + p for p in _STRUCTURED)

@@ -60,24 +60,24 @@ class Node:
         return self.index.get(path, [])
 
     def text(self, path: str) -> str | None:
-        found = self.index.get(path)
-        if not found:
+        found = self.index.get(path)  # never an empty list: paths are indexed when found
+        if found is None:
             return None
         value = found[0].text
-        if value is None:
-            return None
-        value = value.strip()
-        return value or None
+        return (value.strip() or None) if value else None
 
     def first_text(self, *paths: str) -> str | None:
+        index = self.index  # written out, not through `text`: an entry asks ~200 of these
         for path in paths:
-            value = self.text(path)
-            if value is not None:
-                return value
+            found = index.get(path)
+            if found is not None:
+                value = found[0].text
+                if value and (value := value.strip()):
+                    return value
         return None
 
     def texts(self, path: str) -> list[str]:
-        return [t for t in ((e.text or "").strip() for e in self.findall(path)) if t]
+        return [text for e in self.index.get(path, ()) if (text := (e.text or "").strip())]
 
     def nodes(self, path: str) -> list[Node]:
         return [Node(e) for e in self.findall(path)]
