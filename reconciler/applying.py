@@ -211,15 +211,18 @@ def claim_state(session: Session, transaction_id: int) -> str | None:
 
 def apply_claimed(session: Session, proposal: Proposal, *, actor: str,
                   settings: MatchingSettings,
-                  expected_open: Mapping[ItemKey, Decimal] | None = None) -> int | None:
+                  expected_open: Mapping[ItemKey, Decimal] | None = None,
+                  explanation: str | None = None) -> int | None:
     """The matcher run's automatic application: claim the line (skipping one that another
-    worker holds or has decided) and apply in the same transaction; None when skipped."""
+    worker holds or has decided) and apply in the same transaction; None when skipped.
+    `explanation`, when given, replaces the proposal's own (the run's full account)."""
     line = _read_line(session, proposal.payment_id, skip_locked=True, only_open=True)
     if line is None:
         return None
     return _apply(session, proposal.payment_id, proposal.customer_id, proposal.allocations,
                   proposal.adjustments, status="auto", actor=actor, matcher=proposal.matcher,
-                  confidence=proposal.confidence, explanation=proposal.explanation,
+                  confidence=proposal.confidence,
+                  explanation=proposal.explanation if explanation is None else explanation,
                   proposed_by=None, approver=False, settings=settings,
                   expected_open=expected_open, claimed=line)
 

@@ -38,20 +38,34 @@ def _default(value: Any) -> Any:
     raise TypeError(f"journal data cannot hold {type(value).__name__}")
 
 
+_CANONICAL = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
+
+
 def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
     """The data as it will be stored (JSON round trip), so the hash is reproducible."""
-    loaded: dict[str, Any] = json.loads(json.dumps(data, default=_default))
-    return loaded
+    return _canonical(data)[0]
+
+
+def _canonical(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The stored form of the data and its canonical JSON text (sorted keys, no spaces)."""
+    text = json.dumps(data, default=_default, **_CANONICAL)  # type: ignore[arg-type]
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded, text
 
 
 def entry_hash(seq: int, at: dt.datetime, actor: str, action: str, subject: str, reason: str,
                data: dict[str, Any], prev_hash: str) -> str:
-    payload = json.dumps(
-        [seq, at.astimezone(dt.UTC).isoformat(timespec="microseconds"), actor, action, subject,
-         reason, data, prev_hash],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return _hash(seq, at, actor, action, subject, reason, _canonical(data)[1], prev_hash)
+
+
+def _hash(seq: int, at: dt.datetime, actor: str, action: str, subject: str, reason: str,
+          data_text: str, prev_hash: str) -> str:
+    """SHA-256 of the canonical JSON array [seq, at, actor, action, subject, reason, data,
+    prev_hash]; the data's canonical text is spliced in as it is (it is already canonical)."""
+    head = json.dumps([seq, at.astimezone(dt.UTC).isoformat(timespec="microseconds"), actor,
+                       action, subject, reason], **_CANONICAL)  # type: ignore[arg-type]
+    tail = json.dumps(prev_hash, ensure_ascii=False)
+    return hashlib.sha256(f"{head[:-1]},{data_text},{tail}]".encode()).hexdigest()
 
 
 def record(session: Session, *, actor: str, action: str, subject: str, reason: str = "",
@@ -71,10 +85,10 @@ def record_many(session: Session, lines: list[JournalLine]) -> int:
     seq, previous = _lock_head(session)
     rows = []
     for actor, action, subject, reason, data in lines:
-        stored = canonical_data(data or {})
+        stored, text = _canonical(data or {})
         at = utcnow()
         seq += 1
-        digest = entry_hash(seq, at, actor, action, subject, reason, stored, previous)
+        digest = _hash(seq, at, actor, action, subject, reason, text, previous)
         rows.append({"p_seq": seq, "p_at": at, "p_actor": actor, "p_action": action,
                      "p_subject": subject, "p_reason": reason, "p_data": stored,
                      "p_prev_hash": previous, "p_hash": digest})

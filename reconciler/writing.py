@@ -8,7 +8,6 @@ and the rest to the exception queue, in batches.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +31,7 @@ from reconciler.db.prepared import Prepared
 from reconciler.db.session import Database
 from reconciler.domain import Decision, ItemKey, Payment, Proposal
 from reconciler.errors import ReconError
+from reconciler.heap import long_lived
 from reconciler.money import ZERO, format_amount
 from reconciler.progress import Progress
 from reconciler.settings import Settings
@@ -109,7 +109,7 @@ def write_decisions(db: Database, settings: Settings, registry: Any,
     # one flush, so independent groups are applied by several workers at once. SQLite has a
     # single writer and no flush per commit: one worker.
     workers = APPLY_WORKERS if db.is_postgres and len(groups) > 1 else 1
-    with _Sessions(db) as sessions:
+    with long_lived(), _Sessions(db) as sessions:
         def apply(group: list[DecidedLine]) -> list[str]:
             return _apply_group(sessions, settings, registry, group, view)
 
@@ -209,11 +209,10 @@ def _apply_automatically(session: Session, settings: Settings, registry: Any,
             if (item := view.item(key)) is not None}
     actor = _actor(registry, proposal.matcher)
     explanation = explain(proposal, 1, proposal, line.notes[0], line.reasons)
-    applied = dataclasses.replace(proposal, explanation=explanation)
     try:
         with session.begin():
-            if apply_claimed(session, applied, actor=actor, settings=settings.matching,
-                             expected_open=seen) is None:
+            if apply_claimed(session, proposal, actor=actor, settings=settings.matching,
+                             expected_open=seen, explanation=explanation) is None:
                 return "skipped"
     except ReconError as exc:
         # Someone changed the items since the snapshot, or the proposal breaks a rule that

@@ -30,29 +30,30 @@ class _Compiled:
     defaults: Mapping[str, Any]  # values fixed in the statement (a literal)
     binders: Mapping[str, _Processor]
     types: tuple[Any, ...]
-    readers: list[tuple[_Processor, ...]] = field(default_factory=list)  # set on first fetch
+    # (column, reader) of the columns that need converting; set on the first fetch
+    readers: list[tuple[tuple[int, Callable[[Any], Any]], ...]] = field(default_factory=list)
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
-        converted = {}
-        for name in self.names:
-            value = values[name] if name in values else self.defaults[name]
+        converted = []
+        for name in self.names:  # in the order the driver expects (a name may repeat)
             binder = self.binders[name]
-            converted[name] = binder(value) if binder is not None else value
+            value = values[name] if name in values else self.defaults[name]
+            converted.append(binder(value) if binder is not None else value)
         if self.positional:
-            return tuple(converted[name] for name in self.names)
-        return converted
+            return converted
+        return dict(zip(self.names, converted, strict=True))
 
     def rows(self, cursor: Any, dialect: Dialect, size: int = 0) -> list[tuple[Any, ...]]:
         """The next `size` rows (all when 0), converted by the columns' types."""
         if not self.readers:
             self.readers.append(tuple(
-                kind.result_processor(dialect, described[1])
-                for kind, described in zip(self.types, cursor.description, strict=True)))
-        readers = self.readers[0]
+                (n, reader) for n, (kind, described)
+                in enumerate(zip(self.types, cursor.description, strict=True))
+                if (reader := kind.result_processor(dialect, described[1])) is not None))
+        read = self.readers[0]
         fetched = cursor.fetchmany(size) if size else cursor.fetchall()
-        if not any(readers):
+        if not read:
             return [tuple(raw) for raw in fetched]
-        read = [(n, reader) for n, reader in enumerate(readers) if reader is not None]
         converted = []
         for raw in fetched:
             row = list(raw)
@@ -73,22 +74,21 @@ class Prepared:
     def execute(self, session: Session, values: Mapping[str, Any] | None = None) \
             -> list[tuple[Any, ...]]:
         """Run once; returns the rows (SELECT or RETURNING), converted to Python values."""
-        compiled, cursor = self._cursor(session)
-        try:
-            cursor.execute(compiled.sql, compiled.parameters(values or {}))
-            if cursor.description is None:
-                return []
-            return compiled.rows(cursor, session.get_bind().dialect)
-        finally:
-            cursor.close()
+        compiled, cursor, dialect = self._prepare(session)
+        cursor.execute(compiled.sql, compiled.parameters(values or {}))
+        if cursor.description is None:
+            return []
+        return compiled.rows(cursor, dialect)
 
     def stream(self, session: Session, values: Mapping[str, Any] | None = None, *,
                chunk: int = 20_000) -> Iterator[tuple[Any, ...]]:
-        """The rows of a large SELECT, fetched `chunk` at a time."""
-        compiled, cursor = self._cursor(session)
+        """The rows of a large SELECT, fetched `chunk` at a time (on a cursor of its own,
+        so that other statements can run while the rows are read)."""
+        compiled, _, dialect = self._prepare(session)
+        cursor = _connection(session).connection.cursor()
         try:
             cursor.execute(compiled.sql, compiled.parameters(values or {}))
-            while batch := compiled.rows(cursor, session.get_bind().dialect, chunk):
+            while batch := compiled.rows(cursor, dialect, chunk):
                 yield from batch
         finally:
             cursor.close()
@@ -97,30 +97,42 @@ class Prepared:
         """Run once per row of values (no rows returned)."""
         if not rows:
             return
-        compiled, cursor = self._cursor(session)
-        try:
-            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
-        finally:
-            cursor.close()
+        compiled, cursor, _ = self._prepare(session)
+        parameters = compiled.parameters
+        cursor.executemany(compiled.sql, [parameters(row) for row in rows])
 
-    def _cursor(self, session: Session) -> tuple[_Compiled, Any]:
-        connection = _connection(session)
-        dialect = connection.dialect
+    def _prepare(self, session: Session) -> tuple[_Compiled, Any, Dialect]:
+        """The statement compiled for the session's database, and the cursor of its current
+        transaction."""
+        cursor, dialect = _cursor(session)
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = _compile(self.statement, dialect)
-        return compiled, connection.connection.cursor()
+        return compiled, cursor, dialect
 
 
 def _connection(session: Session) -> Connection:
-    """The session's connection in its current transaction (begun if need be), remembered
-    for that transaction: asking the session for it costs as much as running a statement."""
+    """The session's connection in its current transaction (begun if need be)."""
+    return _remembered(session)[1]
+
+
+def _cursor(session: Session) -> tuple[Any, Dialect]:
+    """One driver cursor per transaction, for the statements whose rows are fetched at once."""
+    remembered = _remembered(session)
+    return remembered[2], remembered[3]
+
+
+def _remembered(session: Session) -> tuple[Any, Connection, Any, Dialect]:
+    """(transaction, connection, cursor, dialect), remembered for the session's current
+    transaction: asking the session for its connection costs as much as running a statement."""
     transaction = session.get_transaction()
     remembered = session.info.get(_CONNECTION)
     if transaction is None or remembered is None or remembered[0] is not transaction:
         connection = session.connection()  # joins or begins the session's transaction
-        remembered = session.info[_CONNECTION] = (session.get_transaction(), connection)
-    return cast(Connection, remembered[1])
+        remembered = session.info[_CONNECTION] = (
+            session.get_transaction(), connection, connection.connection.cursor(),
+            connection.dialect)
+    return cast(tuple[Any, Connection, Any, Dialect], remembered)
 
 
 _CONNECTION = "prepared.connection"
