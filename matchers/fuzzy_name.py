@@ -89,6 +89,23 @@ class FuzzyNameMatcher:
 
     def __init__(self, settings: MatchingSettings) -> None:
         self.settings = settings
+        # The name search of the view `_winners` was filled from (see `_winner`).
+        self._searched: CandidateView | None = None
+        self._winners: dict[tuple[tuple[str, ...], bool], tuple[str, float, int] | None] = {}
+
+    def _winner(self, name: str, view: CandidateView) -> tuple[str, float, int] | None:
+        """`distinct_winner(score_names(name, view))`, searched once per spelling and view.
+
+        Unknown payers repeat within a run (the tax office, the company's own transfers
+        between its accounts, a customer paying a dozen invoices one by one), and each search
+        compares the name with every customer's: the answer is kept for the view it came from.
+        """
+        if view is not self._searched:
+            self._searched, self._winners = view, {}
+        key = (name_variants(name), len(name) >= TRUNCATED_AT)  # all score_names depends on
+        if key not in self._winners:
+            self._winners[key] = distinct_winner(score_names(name, view))
+        return self._winners[key]
 
     def propose(self, payment: Payment, view: CandidateView) -> Sequence[Proposal]:
         if payment.amount <= 0 or not view.name_choices:
@@ -101,7 +118,7 @@ class FuzzyNameMatcher:
                 continue
             if view.customers_by_name(name) or view.customers_by_alias(name):
                 continue  # an exact name or alias is the combination matcher's evidence
-            winner = distinct_winner(score_names(name, view))
+            winner = self._winner(name, view)
             if winner is None:
                 continue
             customer_id, score, index = winner

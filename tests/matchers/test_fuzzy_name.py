@@ -98,3 +98,27 @@ def test_scores_equal_token_sort_ratio_of_the_names() -> None:
             if score < 95:  # not the prefix score of a name cut short
                 assert score == max(fuzz.token_sort_ratio(q, v.name_choices[index])
                                     for q in name_variants(query))
+
+
+def test_a_repeated_payer_name_is_searched_once_per_view(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    import matchers.fuzzy_name as fuzzy_name
+
+    searched: list[str] = []
+
+    def counting(name: str, v: object) -> dict[str, tuple[float, int]]:
+        searched.append(name)
+        return score_names(name, v)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fuzzy_name, "score_names", counting)
+    own = FuzzyNameMatcher(SETTINGS)
+    first = view(CUSTOMERS, ITEMS)
+    payment = pay("75.00", name="NORDLICT LOGISTIK", iban=IBAN_UNKNOWN)
+    again = own.propose(payment, first)
+    assert own.propose(payment, first) == again
+    assert searched == ["NORDLICT LOGISTIK"]
+    # Another view (the next run, other customers) is searched afresh.
+    renamed = [customer("C9", "Nordlicht Logistik AG"), *CUSTOMERS[:2]]
+    later = own.propose(payment, view(renamed, [item("INV-9", "75.00", "C9")]))
+    assert searched == ["NORDLICT LOGISTIK"] * 2
+    assert later[0].customer_id == "C9"
