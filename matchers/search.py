@@ -221,7 +221,9 @@ def _exact_small_sets(s: _Search) -> None:
     """The exact sets of one to four items (each full or discounted), smallest size only.
 
     Set intersections of single and pair sums say which sizes hit the target at all; only
-    the sums that hit are enumerated, in the order of sorted pair sums."""
+    the sums that hit are enumerated, in the order of sorted pair sums. A pool of forty items
+    has some three thousand pairs and almost never an exact small set: the pair sums are
+    plain ints, and pairs are only spelled out for the sums that hit."""
     target = s.target
     elements = [(value, k, n) for k, choices in enumerate(s.options)
                 for n, value in enumerate(choices)]
@@ -229,35 +231,60 @@ def _exact_small_sets(s: _Search) -> None:
     for value, k, n in elements:
         if value == target:
             found.append(((k, n), [(k, n)]))
-    values = {value for value, _, _ in elements}
-    if not found and values & {target - v for v in values}:
+    by_value: dict[int, list[tuple[int, int, int]]] = {}
+    for position, (value, k, n) in enumerate(elements):
+        by_value.setdefault(value, []).append((position, k, n))
+    if not found and any(target - v in by_value for v in by_value):
         for i, (value, k, n) in enumerate(elements):
-            for other, k2, n2 in elements[i + 1:]:
-                if k2 != k and value + other == target:
+            for j, k2, n2 in by_value.get(target - value, ()):
+                if j > i and k2 != k:
                     found.append(((k, k2, n, n2), [(k, n), (k2, n2)]))
     if not found:
-        pairs = [(a[0] + b[0], a[1], b[1], ((a[1], a[2]), (b[1], b[2])))
-                 for i, a in enumerate(elements) for b in elements[i + 1:] if a[1] != b[1]]
-        pair_sums = {p[0] for p in pairs}
+        pair_sums = _pair_sums(s.options)
+        rests = {target - value for value, _, _ in elements} & pair_sums
+        by_sum: dict[int, list[_Pair]] = {}
+        for pair in _pairs_summing(elements, rests) if rests else ():
+            by_sum.setdefault(pair[0], []).append(pair)
         for value, k, n in elements:
-            if target - value in pair_sums:
-                found.extend(((k, n, first, second, picks), [(k, n), *picks])
-                             for total, first, second, picks in pairs
-                             if total == target - value and k < first)
+            found.extend(((k, n, first, second, picks), [(k, n), *picks])
+                         for _, first, second, picks in by_sum.get(target - value, ())
+                         if k < first)
         if not found:
-            _exact_quads(s, pairs, pair_sums, found)
+            _exact_quads(s, elements, pair_sums, found)
     found.sort(key=lambda f: f[0])
     for _, picks in found:
         _record(s, 0, picks)
 
 
-def _exact_quads(s: _Search, pairs: list[tuple[int, int, int, tuple[_Pick, _Pick]]],
-                 pair_sums: set[int], found: list[_Found]) -> None:
+_Pair = tuple[int, int, int, tuple[_Pick, _Pick]]  # (sum, position, position, picks)
+
+
+def _pair_sums(options: list[tuple[int, ...]]) -> set[int]:
+    """The sums of two options of different positions."""
+    sums: set[int] = set()
+    earlier: list[int] = []
+    for choices in options:
+        for value in choices:
+            sums.update({value + other for other in earlier})
+        earlier.extend(choices)
+    return sums
+
+
+def _pairs_summing(elements: list[tuple[int, int, int]], sums: set[int]) -> list[_Pair]:
+    """The pairs of elements of different positions whose sum is in `sums`, as
+    (sum, first position, second position, picks), in the order of `elements`."""
+    return [(a[0] + b[0], a[1], b[1], ((a[1], a[2]), (b[1], b[2])))
+            for i, a in enumerate(elements) for b in elements[i + 1:]
+            if a[0] + b[0] in sums and a[1] != b[1]]
+
+
+def _exact_quads(s: _Search, elements: list[tuple[int, int, int]], pair_sums: set[int],
+                 found: list[_Found]) -> None:
     hits = pair_sums & {s.target - total for total in pair_sums}
     if not hits:
         return
-    by_sum: dict[int, list[tuple[int, int, int, tuple[_Pick, _Pick]]]] = {}
-    for pair in sorted(p for p in pairs if p[0] in hits):
+    by_sum: dict[int, list[_Pair]] = {}
+    for pair in sorted(_pairs_summing(elements, hits)):
         by_sum.setdefault(pair[0], []).append(pair)
     for total, pairs_here in sorted(by_sum.items()):
         others = by_sum.get(s.target - total, [])
@@ -320,9 +347,20 @@ def _descend(s: _Search) -> None:
     branches = [[*(((k, n), value) for n, value in enumerate(choices)), (None, 0)]
                 for k, choices in enumerate(options)]
 
+    def record_tail(total: int, low: int, high: int) -> None:
+        """The sets of the tail table at positions low..high completing `total`, in the
+        order of the depth-first walk."""
+        for j in sorted(range(low, high), key=tail_ranks.__getitem__):
+            mask = tail_masks[j]
+            difference = total + tail_sums[j] - target
+            if (mask or chosen) and (not difference or s.best_key is None
+                                     or s.best_key[0] != 0):
+                _record_mask(s, difference, mask, chosen)
+
     def visit(k: int, total: int) -> None:
         """Node (k, total), already counted and inside the bounds: its children are counted
-        and bounded here, before the call (most of them fall outside)."""
+        and bounded here, before the call (most of them fall outside). Children at the tail
+        table's position (most nodes) are looked up here too, without a call of their own."""
         nonlocal nodes, stopped
         best_key = s.best_key
         exact_found = best_key is not None and best_key[0] == 0
@@ -335,16 +373,11 @@ def _descend(s: _Search) -> None:
             high = right(tail_sums, upper - total, low)
             if low < high:
                 nodes += high - low
-                matched = sorted(range(low, high), key=tail_ranks.__getitem__)
-                for j in matched:
-                    mask = tail_masks[j]
-                    difference = total + tail_sums[j] - target
-                    if (mask or chosen) and (not difference or s.best_key is None
-                                             or s.best_key[0] != 0):
-                        _record_mask(s, difference, mask, chosen)
+                record_tail(total, low, high)
             return
         after = k + 1
         lowest, highest = neg_min[after] - upper, pos_max[after] - target
+        children_are_tails = after == start
         for pick, value in branches[k]:
             nodes += 1
             if nodes > budget or (nodes & 1023 == 0 and clock() > deadline):
@@ -356,11 +389,27 @@ def _descend(s: _Search) -> None:
             child = total + value
             if child + lowest > 0 or child + highest < 0:
                 continue
-            if pick is None:
-                visit(after, child)
-            else:
+            if pick is not None:
                 chosen.append(pick)
+            if children_are_tails:
+                # `visit(after, child)` for a tail node, inline.
+                key = s.best_key
+                if key is not None and key[0] == 0:
+                    if len(chosen) < key[1] or child == target:
+                        low = left(tail_sums, target - child)
+                        high = right(tail_sums, target - child, low)
+                        if low < high:
+                            nodes += high - low
+                            record_tail(child, low, high)
+                else:
+                    low = left(tail_sums, target - child)
+                    high = right(tail_sums, target + tolerance - child, low)
+                    if low < high:
+                        nodes += high - low
+                        record_tail(child, low, high)
+            else:
                 visit(after, child)
+            if pick is not None:
                 chosen.pop()
             if stopped:
                 return
