@@ -21,8 +21,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-import networkx as nx
-
 from reconciler.domain import Adjustment, AdjustmentKind, ItemKey, Proposal
 from reconciler.money import ZERO, format_amount
 
@@ -56,22 +54,46 @@ def resolve(candidates: Mapping[int, Sequence[Proposal]],
     `paid_on` (payment id -> value date) puts the earlier of equally sure payments first and
     lets the first of two identical transfers win uncontested; without it, ids order them.
     """
-    wanted: dict[ItemKey, set[int]] = defaultdict(set)
+    result: dict[int, Resolution] = {}
+    for component in _competing(candidates):
+        if len(component) == 1:
+            (payment_id,) = component
+            proposals = candidates[payment_id]
+            result[payment_id] = Resolution(tuple(proposals), ("",) * len(proposals))
+        else:
+            result.update(_settle_component(component, candidates, open_amounts,
+                                            paid_on or {}))
+    return result
+
+
+def _competing(candidates: Mapping[int, Sequence[Proposal]]) -> list[set[int]]:
+    """The payments in groups that compete for items (a payment alone shares none).
+
+    Union-find over the items: almost every payment is alone in its group, so the groups are
+    found in one pass over the allocations, without building a graph of a hundred thousand
+    lines first.
+    """
+    first_claim: dict[ItemKey, int] = {}  # item -> the first payment proposing it
+    parent: dict[int, int] = {}
+
+    def root(payment_id: int) -> int:
+        while (up := parent.get(payment_id, payment_id)) != payment_id:
+            parent[payment_id] = parent.get(up, up)  # halve the path as we go
+            payment_id = up
+        return payment_id
+
     for payment_id, proposals in candidates.items():
         for proposal in proposals:
-            for key in proposal.item_keys:
-                wanted[key].add(payment_id)
-    graph = nx.Graph()
-    for payment_ids in wanted.values():
-        if len(payment_ids) > 1:
-            nx.add_path(graph, sorted(payment_ids))
-    result = {
-        payment_id: Resolution(tuple(proposals), ("",) * len(proposals))
-        for payment_id, proposals in candidates.items() if payment_id not in graph
-    }
-    for component in nx.connected_components(graph):
-        result.update(_settle_component(component, candidates, open_amounts, paid_on or {}))
-    return result
+            for allocation in proposal.allocations:
+                claimant = first_claim.setdefault(allocation.item, payment_id)
+                if claimant != payment_id:
+                    a, b = root(claimant), root(payment_id)
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+    groups: dict[int, set[int]] = {}
+    for payment_id in candidates:
+        groups.setdefault(root(payment_id), set()).add(payment_id)
+    return list(groups.values())
 
 
 def _on_account(lost: Sequence[tuple[Proposal, str]]) -> list[tuple[Proposal, str]]:

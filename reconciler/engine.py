@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -110,6 +111,35 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
                                snapshot.closed_items)
     snapshot.items, snapshot.closed_items = [], []  # the view holds them now
     phases.done("index")
+    # The snapshot and the view live as long as the run and hold no garbage: a full
+    # collection walking their millions of objects (several times while the lines' proposals
+    # are made, resolved and written) only costs time. Objects made during the run are
+    # collected as usual.
+    gc.freeze()
+    try:
+        lines, diagnostics, run_id, skipped = _match_resolve_write(
+            db, settings, registry, snapshot, view, phases, dry_run, progress)
+    finally:
+        gc.unfreeze()
+    outcomes = tuple(_outcome(line) for line in lines)
+    summary = MatchSummary(
+        lines=len(lines), auto=sum(o.decision is Decision.AUTO for o in outcomes),
+        suggested=sum(o.decision is Decision.SUGGEST for o in outcomes),
+        unmatched=sum(o.decision is Decision.UNMATCHED for o in outcomes),
+        seconds=time.monotonic() - started, diagnostics=tuple(diagnostics), outcomes=outcomes,
+        dry_run=dry_run, run_id=run_id, skipped=skipped, phases=tuple(phases.seconds))
+    if run_id is not None:
+        with db.transaction() as session:
+            session.execute(update(MatchRunRow).where(MatchRunRow.id == run_id)
+                            .values(finished_at=utcnow(), summary=summary.as_dict()))
+    return summary
+
+
+def _match_resolve_write(db: Database, settings: Settings, registry: Any, snapshot: Snapshot,
+                         view: CandidateView, phases: _Phases, dry_run: bool,
+                         progress: Progress | None
+                         ) -> tuple[list[DecidedLine], list[Diagnostic], int | None, int]:
+    """The run after the snapshot: match, resolve, decide and (unless a dry run) write."""
     diagnostics: list[Diagnostic] = list(snapshot.diagnostics)
     progress = progress or Progress("matching", len(snapshot.payments), unit="lines")
     def validated(payment: Payment, proposals: Sequence[Proposal],
@@ -120,6 +150,7 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
                                     workers=settings.matching.workers, progress=progress)
     diagnostics.extend(found)
     progress.close()
+    gc.freeze()  # again: the chain unfreezes everything once its forked workers are done
     phases.done("match")
     resolutions = resolve(candidates, _OpenAmounts(view),
                           {payment.id: payment.value_date for payment in snapshot.payments})
@@ -133,18 +164,7 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
         skipped = write_decisions(db, settings, registry, lines, run_id, view, writing)
         writing.close()
         phases.done("write")
-    outcomes = tuple(_outcome(line) for line in lines)
-    summary = MatchSummary(
-        lines=len(lines), auto=sum(o.decision is Decision.AUTO for o in outcomes),
-        suggested=sum(o.decision is Decision.SUGGEST for o in outcomes),
-        unmatched=sum(o.decision is Decision.UNMATCHED for o in outcomes),
-        seconds=time.monotonic() - started, diagnostics=tuple(diagnostics), outcomes=outcomes,
-        dry_run=dry_run, run_id=run_id, skipped=skipped, phases=tuple(phases.seconds))
-    if run_id is not None:
-        with db.transaction() as session:
-            session.execute(update(MatchRunRow).where(MatchRunRow.id == run_id)
-                            .values(finished_at=utcnow(), summary=summary.as_dict()))
-    return summary
+    return lines, diagnostics, run_id, skipped
 
 
 class _Phases:
