@@ -207,7 +207,8 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
         discounted = list(without_unsaid_discounts(items, discounted, payment, settings))
     settlement = settle_chosen(items, discounted, payment)
     evidence: list[Evidence] = list(identity.evidence)
-    docs = ", ".join(f"{i.key} ({format_amount(i.open_amount, i.currency)})" for i in items)
+    docs = ", ".join(f"{i.entity}/{i.document_number} "  # str(i.key)
+                     f"({format_amount(i.open_amount, i.currency)})" for i in items)
     evidence.append(Evidence(matcher, "items", f"{len(items)} open item(s): {docs}", 0.0))
     evidence.extend(amount_evidence(matcher, settlement, len(items)))
     if scan.says_partial:

@@ -107,9 +107,12 @@ class ReferenceScan:
 
 def _split(items: Sequence[OpenItem], view: CandidateView,
            currency: str) -> tuple[tuple[OpenItem, ...], tuple[OpenItem, ...]]:
-    open_items = tuple(i for i in items if view.is_open(i.key) and i.currency == currency)
-    known = tuple(i for i in items if i not in open_items)
-    return open_items, known
+    open_items: list[OpenItem] = []
+    known: list[OpenItem] = []
+    for item in items:
+        is_open = item.currency == currency and view.is_open(item.key)
+        (open_items if is_open else known).append(item)
+    return tuple(open_items), tuple(known)
 
 
 def _hit(view: CandidateView, payment: Payment, token: str, kind: str, strength: float,

@@ -217,17 +217,22 @@ def _detail(fit: Fit, payment: Payment, cash: Decimal, discount: Decimal) -> str
     cur = payment.currency
     paid = format_amount(payment.amount, cur)
     due = format_amount(cash, cur)
-    gap = format_amount(abs(cash - payment.amount), cur)
     disc = f" after cash discount {format_amount(discount, cur)}" if discount else ""
-    return {
-        Fit.EXACT: f"paid {paid} {cur} equals the open amount {due}",
-        Fit.DISCOUNT: f"paid {paid} {cur} equals the open amount{disc}",
-        Fit.BANK_CHARGE: f"paid {paid} {cur} for {due}{disc}: {gap} short, inside the "
-                         f"bank-charge tolerance",
-        Fit.WRITE_OFF: f"paid {paid} {cur} for {due}{disc}: {gap} short, written off",
-        Fit.PARTIAL: f"paid {paid} {cur} of {due}: partial payment, {gap} stays open",
-        Fit.OVERPAYMENT: f"paid {paid} {cur} for {due}: {gap} over, kept as unapplied cash",
-    }[fit]
+    if fit is Fit.EXACT:
+        return f"paid {paid} {cur} equals the open amount {due}"
+    if fit is Fit.DISCOUNT:
+        return f"paid {paid} {cur} equals the open amount{disc}"
+    gap = format_amount(abs(cash - payment.amount), cur)
+    if fit is Fit.BANK_CHARGE:
+        return (f"paid {paid} {cur} for {due}{disc}: {gap} short, inside the bank-charge "
+                "tolerance")
+    if fit is Fit.WRITE_OFF:
+        return f"paid {paid} {cur} for {due}{disc}: {gap} short, written off"
+    if fit is Fit.PARTIAL:
+        return f"paid {paid} {cur} of {due}: partial payment, {gap} stays open"
+    if fit is Fit.OVERPAYMENT:
+        return f"paid {paid} {cur} for {due}: {gap} over, kept as unapplied cash"
+    raise KeyError(fit)
 
 
 def partial_evidence(matcher: str) -> Evidence:

@@ -378,7 +378,7 @@ def reference_candidates(text: str, payer_iban: str | None = None) -> list[Refer
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(masked)]
     out: list[ReferenceCandidate] = []
     for i, (start, end, word) in enumerate(tokens):
-        labelled = _is_labelled(tokens, i)
+        labelled: bool | None = None  # looked back for only when a window is kept
         joined = word
         last_end = end
         has_digit = not word.isalpha()  # tokens are letters and digits only
@@ -397,6 +397,8 @@ def reference_candidates(text: str, payer_iban: str | None = None) -> list[Refer
             if word in _DOCUMENT_WORDS and j == i:
                 continue  # the bare word "RE" is not a reference
             raw = cleaned[start:last_end]
+            if labelled is None:
+                labelled = _is_labelled(tokens, i)
             out.append(ReferenceCandidate(raw=raw, full=joined, digits=digit_keys(raw),
                                           labelled=labelled or word in _DOCUMENT_WORDS,
                                           start=start, end=last_end, size=j - i + 1))
