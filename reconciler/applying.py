@@ -27,7 +27,7 @@ from reconciler.db.bank import TransactionRow
 from reconciler.db.base import utcnow
 from reconciler.db.ledger import OpenItemRow
 from reconciler.db.matching import ApplicationLineRow, ApplicationRow, ProposalRow
-from reconciler.db.prepared import Prepared
+from reconciler.db.prepared import Prepared, holds_write_lock
 from reconciler.domain import Adjustment, AdjustmentKind, Allocation, ItemKey, Proposal
 from reconciler.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from reconciler.learning import forget_from_transaction, learn_from_decision
@@ -274,24 +274,26 @@ _LINE_COLUMNS = (_T.c.id, _T.c.amount, _T.c.currency, _T.c.value_date, _T.c.book
                  _T.c.state)
 
 
-def _read_line_statement(sqlite: bool, skip_locked: bool, only_open: bool) -> Any:
-    if sqlite:
+def _read_line_statement(dialect: str, skip_locked: bool, only_open: bool) -> Any:
+    condition = _T.c.id == bindparam("line_id")
+    if only_open and dialect != "postgresql":
+        condition = condition & or_(*(_T.c.state == state for state in sorted(OPEN_STATES)))
+    if dialect == "sqlite":
         # SQLite has one writer at a time: the read is a write (UPDATE ... RETURNING), so it
         # takes the write lock and sees what the last writer committed.
-        condition = _T.c.id == bindparam("line_id")
-        if only_open:
-            condition = condition & or_(*(_T.c.state == state for state in sorted(OPEN_STATES)))
         return update(_T).where(condition).values(state=_T.c.state).returning(*_LINE_COLUMNS)
-    return select(*_LINE_COLUMNS).where(_T.c.id == bindparam("line_id")) \
+    if dialect == "sqlite-locked":
+        return select(*_LINE_COLUMNS).where(condition)  # the lock is held already
+    return select(*_LINE_COLUMNS).where(condition) \
         .with_for_update(skip_locked=skip_locked)
 
 
 # The statements of a decision are prepared once (`reconciler.db.prepared`): a matcher run
 # takes a hundred thousand decisions, and building a statement costs more than running it.
-_READ_LINE = {(sqlite, skip_locked, only_open): Prepared(_read_line_statement(
-                  sqlite, skip_locked, only_open))
-              for sqlite in (True, False) for skip_locked in (True, False)
-              for only_open in (True, False)}
+_READ_LINE = {(dialect, skip_locked, only_open): Prepared(_read_line_statement(
+                  dialect, skip_locked, only_open))
+              for dialect in ("sqlite", "sqlite-locked", "postgresql")
+              for skip_locked in (True, False) for only_open in (True, False)}
 _LIVE_APPLICATION = Prepared(select(_A.c.id).where(
     _A.c.transaction_id == bindparam("line_id"), _A.c.reverses_id.is_(None),
     _A.c.reversed_by_id.is_(None)).limit(1))
@@ -312,7 +314,11 @@ _SET_LINE_STATE = Prepared(update(_T).where(_T.c.id == bindparam("p_line"))
 def _read_line(session: Session, transaction_id: int, *, skip_locked: bool = False,
                only_open: bool = False) -> _Line | None:
     """Lock and read one bank line; None when absent (or, with skip_locked, taken)."""
-    statement = _READ_LINE[(_is_sqlite(session), skip_locked, only_open)]
+    if not _is_sqlite(session):
+        dialect = "postgresql"
+    else:
+        dialect = "sqlite-locked" if holds_write_lock(session) else "sqlite"
+    statement = _READ_LINE[(dialect, skip_locked, only_open)]
     rows = statement.execute(session, {"line_id": transaction_id})
     if not rows:
         return None

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from reconciler.db.base import utcnow
 from reconciler.db.journal import JournalHeadRow, JournalRow
-from reconciler.db.prepared import Prepared
+from reconciler.db.prepared import Prepared, holds_write_lock
 from reconciler.domain import JournalEntry
 
 GENESIS = "0" * 64
@@ -109,10 +109,12 @@ _MOVE_HEAD = Prepared(update(_H).where(_H.c.id == 1).values(seq=bindparam("p_seq
 # PostgreSQL locks the head row. SQLite has no row locks and does not begin a transaction
 # for a SELECT: there the head is read by a no-op UPDATE, which takes the database's write
 # lock first, so no other writer can append between our read and our commit.
+# A transaction that already writes holds SQLite's lock: a plain read will do.
 _READ_HEAD = {
     "postgresql": Prepared(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1).with_for_update()),
     "sqlite": Prepared(update(_H).where(_H.c.id == 1).values(seq=_H.c.seq)
                        .returning(_H.c.seq, _H.c.hash)),
+    "sqlite-locked": Prepared(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1)),
 }
 
 
@@ -123,7 +125,10 @@ def _lock_head(session: Session) -> tuple[int, str]:
     created with INSERT ... ON CONFLICT DO NOTHING so that two first writers cannot collide.
     """
     session.flush()  # the caller's pending changes come first, as in any ORM query
-    read_head = _READ_HEAD["sqlite" if _is_sqlite(session) else "postgresql"]
+    if not _is_sqlite(session):
+        read_head = _READ_HEAD["postgresql"]
+    else:
+        read_head = _READ_HEAD["sqlite-locked" if holds_write_lock(session) else "sqlite"]
     found = read_head.execute(session)
     if not found:
         session.execute(_insert_head(session))

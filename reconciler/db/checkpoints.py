@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 
 from reconciler.db.session import AUTOCHECKPOINT, Database
 
@@ -35,6 +35,13 @@ def writer_connection(db: Database) -> Iterator[Connection]:
     connection = db.engine.connect()
     _run(connection, "PRAGMA wal_autocheckpoint=0")
     _run(connection, WRITER_CACHE)
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection, just checked out
+    # Every transaction of the writer writes: it takes the write lock as it begins (BEGIN
+    # IMMEDIATE), and its first reads need not be disguised as writes to see the latest
+    # state (see `reconciler.db.prepared.holds_write_lock`).
+    driver.isolation_level = None  # the driver begins no transaction of its own
+    event.listen(connection, "begin", _begin_immediate)
     stop = threading.Event()
     thread = threading.Thread(target=_checkpoint_until, args=(db, stop), daemon=True,
                               name="sqlite-checkpoints")
@@ -44,9 +51,17 @@ def writer_connection(db: Database) -> Iterator[Connection]:
     finally:
         stop.set()
         thread.join()
+        if connection.in_transaction():
+            connection.rollback()
+        event.remove(connection, "begin", _begin_immediate)
+        driver.isolation_level = ""  # back to the driver's default: deferred
         _run(connection, AUTOCHECKPOINT)
         _run(connection, DEFAULT_CACHE)  # the connection goes back to the pool
         connection.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _checkpoint_until(db: Database, stop: threading.Event) -> None:

@@ -138,6 +138,19 @@ def _remembered(session: Session) -> tuple[Any, Connection, Any, Dialect]:
 _CONNECTION = "prepared.connection"
 
 
+def holds_write_lock(session: Session) -> bool:
+    """SQLite: whether the session's transaction already holds the database's write lock.
+
+    The driver begins a transaction only for a write (or when the connection began it with
+    BEGIN IMMEDIATE, as the matcher run's writer does), so a transaction in progress is one
+    that writes: no other writer can commit until it ends, and a plain SELECT reads the
+    latest state. False on other databases, which lock rows instead.
+    """
+    connection = _connection(session)
+    return connection.dialect.name == "sqlite" \
+        and bool(connection.connection.driver_connection.in_transaction)  # type: ignore[union-attr]
+
+
 def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
     compiled: Any = statement.compile(dialect=dialect)
     if compiled.literal_execute_params or compiled.post_compile_params:
