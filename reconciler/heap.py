@@ -1,24 +1,39 @@
 """The cyclic garbage collector and the large, long-lived structures of a run.
 
-A matcher run holds millions of objects for its whole length (the candidate view, the decided
-lines). Python's collector walks every tracked object at each full collection, and the
-hundred thousand decisions written afterwards trigger many of them: the walks cost a fifth of
-the write phase. Objects that will live until the run ends are moved out of the collector's
-sight while the run goes on (`gc.freeze`); they are handed back to it at the end.
+A matcher run holds millions of objects for its whole length (the snapshot, the candidate
+view, the decided lines). Python's collector walks every tracked object at each full
+collection, and the run's hundred thousand lines and decisions trigger many of them: the
+walks cost a fifth of the write phase. Objects that will live until the run ends are moved
+out of the collector's sight while the run goes on (`gc.freeze`); they are handed back to it
+when the outermost block ends.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_lock = threading.Lock()
+_depth = 0  # blocks open; the heap is frozen while any is
 
 
 @contextmanager
 def long_lived() -> Iterator[None]:
-    """Everything allocated so far lives through the block: the collector skips it."""
-    gc.freeze()
+    """Everything allocated so far lives through the block: the collector skips it.
+
+    Blocks nest (a run freezes its snapshot, then its forked chain what it built since);
+    only the outermost one's end hands the objects back to the collector.
+    """
+    global _depth
+    with _lock:
+        gc.freeze()
+        _depth += 1
     try:
         yield
     finally:
-        gc.unfreeze()
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                gc.unfreeze()
