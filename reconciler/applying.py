@@ -489,20 +489,24 @@ def _check_adjustments(currency: str, customer_id: str | None,
                 f"{format_amount(settings.write_off_limit)}; an approver must book it")
 
 
-_LOCK_ITEMS: dict[int, Prepared] = {}  # statements by number of items, built on first use
+_LOCK_ITEMS: dict[tuple[int, bool], Prepared] = {}  # by number of items and dialect
 
 
-def _lock_items_statement(count: int) -> Prepared:
-    statement = _LOCK_ITEMS.get(count)
+def _lock_items_statement(count: int, sqlite: bool) -> Prepared:
+    statement = _LOCK_ITEMS.get((count, sqlite))
     if statement is None:
-        statement = Prepared(
-            select(_I.c.id, _I.c.entity, _I.c.document_number, _I.c.currency,
-                   _I.c.open_amount, _I.c.status, _I.c.discount_rate, _I.c.discount_due_date)
-            .where(or_(*(and_(_I.c.entity == bindparam(f"entity_{n}"),
-                              _I.c.document_number == bindparam(f"document_{n}"))
-                         for n in range(count))))
-            .order_by(_I.c.id).with_for_update())
-        _LOCK_ITEMS[count] = statement
+        select_items = select(
+            _I.c.id, _I.c.entity, _I.c.document_number, _I.c.currency, _I.c.open_amount,
+            _I.c.status, _I.c.discount_rate, _I.c.discount_due_date,
+        ).where(or_(*(and_(_I.c.entity == bindparam(f"entity_{n}"),
+                           _I.c.document_number == bindparam(f"document_{n}"))
+                      for n in range(count))))
+        # PostgreSQL locks the rows in id order, so that two workers settling overlapping
+        # items cannot deadlock. SQLite's one writer holds the whole database already: no
+        # order to keep, and no sort to pay for.
+        statement = Prepared(select_items if sqlite
+                             else select_items.order_by(_I.c.id).with_for_update())
+        _LOCK_ITEMS[(count, sqlite)] = statement
     return statement
 
 
@@ -513,13 +517,13 @@ def _lock_items(session: Session, allocations: Sequence[Allocation],
         raise InputError("the same item appears twice in one application", where=where)
     if not keys:
         return {}
-    # Lock in id order so that two workers settling overlapping items cannot deadlock.
-    # (An OR of key pairs, not a row-value IN: SQLite answers that one with a full scan.)
+    # An OR of key pairs, not a row-value IN: SQLite answers that one with a full scan.
     params = {}
     for n, k in enumerate(keys):
         params[f"entity_{n}"], params[f"document_{n}"] = k.entity, k.document_number
+    statement = _lock_items_statement(len(keys), _is_sqlite(session))
     found = {}
-    for row in _lock_items_statement(len(keys)).execute(session, params):
+    for row in statement.execute(session, params):
         key = ItemKey(row[1], row[2])
         found[key] = _Item(row[0], key, *row[3:])
     missing = [str(k) for k in keys if k not in found]
