@@ -132,17 +132,19 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
                         state.count, state.within, not state.stopped, crowded)
 
 
-def _half_sums(s: _Search, positions: range, ceiling: int,
-               other_reach: int) -> list[tuple[int, int]] | None:
-    """(sum, mask) of the subsets of one half that can still fit, or None when too many.
+def _half_sums(s: _Search, positions: range, ceiling: int, other_reach: int,
+               shift: int) -> list[int] | None:
+    """The subsets of one half that can still fit, or None when too many.
 
-    Bit 2k of the mask takes item k in full, bit 2k+1 with its discount: plain ints keep the
-    enumeration cheap. A sum is dropped as soon as it cannot fit whatever the rest of the
-    pool adds: above what the credit notes still to come can bring down (`ceiling`), or
-    below what the invoices still to come, this half's and the other's (`other_reach`), can
-    lift to the target. Dropping only filters the list, so the survivors keep their order.
+    Each subset is one int, its sum shifted left by `shift` bits plus its mask: bit 2k of
+    the mask takes item k in full, bit 2k+1 with its discount. Ints compare and sort as the
+    pairs (sum, mask) would, and adding an item is one addition: no tuple per subset. A sum
+    is dropped as soon as it cannot fit whatever the rest of the pool adds: above what the
+    credit notes still to come can bring down (`ceiling`), or below what the invoices still
+    to come, this half's and the other's (`other_reach`), can lift to the target. Dropping
+    only filters the list, so the survivors keep their order.
     """
-    sums: list[tuple[int, int]] = [(0, 0)]
+    sums: list[int] = [0]
     stop = positions.stop
     neg_min, pos_max, target = s.neg_min, s.pos_max, s.target
     for k in positions:
@@ -150,14 +152,15 @@ def _half_sums(s: _Search, positions: range, ceiling: int,
         # and what it (with the other half) can still add.
         limit = ceiling - (neg_min[k + 1] - neg_min[stop])
         floor = target - other_reach - (pos_max[k + 1] - pos_max[stop])
-        grown: list[tuple[int, int]] = []
+        lowest, above = floor << shift, (limit + 1) << shift  # floor <= sum <= limit
+        grown: list[int] = []
         for n, value in enumerate(s.options[k]):
-            bit = 1 << (2 * k + n)
-            low, high = floor - value, limit - value
-            grown.extend([(total + value, mask | bit) for total, mask in sums
-                          if low <= total <= high])
-        if sums[0][0] < floor or sums[-1][0] > limit or len(sums) > 64:
-            sums = [entry for entry in sums if floor <= entry[0] <= limit]
+            shifted = value << shift
+            step = shifted + (1 << (2 * k + n))
+            low, high = lowest - shifted, above - shifted
+            grown.extend([entry + step for entry in sums if low <= entry < high])
+        if sums[0] < lowest or sums[-1] >= above or len(sums) > 64:
+            sums = [entry for entry in sums if lowest <= entry < above]
         sums.extend(grown)
         if len(sums) > HALF_LIMIT:
             return None
@@ -185,33 +188,38 @@ def _meet_in_the_middle(s: _Search, middle: int) -> bool:
     """
     upper_bound = s.target + s.tolerance
     end = len(s.options)
+    shift = 2 * end  # the masks' bits
     left_reach = s.pos_max[0] - s.pos_max[middle]
     # The right half holds the smaller amounts, whose sums survive the ceiling more often:
     # when a half is too large it is usually that one, so it is built first.
     right = _half_sums(s, range(middle, end), upper_bound - s.neg_min[0] + s.neg_min[middle],
-                       left_reach)
+                       left_reach, shift)
     if right is None:
         return False
-    left = _half_sums(s, range(middle), upper_bound - s.neg_min[middle], s.pos_max[middle])
+    left = _half_sums(s, range(middle), upper_bound - s.neg_min[middle], s.pos_max[middle],
+                      shift)
     if left is None:
         return False
     if not right or not left:
         return True
     right.sort()
-    right_sums = [total for total, _ in right]
+    masks = (1 << shift) - 1
+    right_sums = [entry >> shift for entry in right]
     low_sum, high_sum = right_sums[0], right_sums[-1]
     target = s.target
-    for total, mask in left:
+    for entry in left:
+        total = entry >> shift
         if total + high_sum < target or total + low_sum > upper_bound:
             continue
         low = bisect.bisect_left(right_sums, target - total)
         high = bisect.bisect_right(right_sums, upper_bound - total, low)
+        mask = entry & masks
         for j in range(low, high):
             s.nodes += 1
             if s.nodes > s.budget:
                 s.stopped = True
                 return True
-            both = mask | right[j][1]
+            both = mask | (right[j] & masks)
             if both:
                 _record_mask(s, total + right_sums[j] - target, both)
     return True
