@@ -152,10 +152,10 @@ def _anchored(matcher: str, payment: Payment, view: CandidateView, settings: Mat
         group = view.group_of(identity.customer_id)
         if not all(i.customer_id in group for i in cited):
             continue
-        named = {i.key for i in cited}
+        named = {(i.entity, i.document_number) for i in cited}
         pool, truncated = candidate_items(rest, view, [identity.customer_id],
                                           settings.combination_max_items, charges)
-        pool = [i for i in pool if i.key not in named]
+        pool = [i for i in pool if (i.entity, i.document_number) not in named]
         result = search_items(rest, pool, settings)
         if not result.solutions:
             return []
@@ -253,8 +253,9 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
 
 def _unnamed(scan: ReferenceScan, items: Sequence[OpenItem]) -> int:
     """How many of `items` the payment names neither by reference nor by a short form."""
-    cited = {i.key for i in scan.cited_open}
-    return sum(1 for i in items if i.key not in cited and scan.tail_mentions(i) is None)
+    cited = {(i.entity, i.document_number) for i in scan.cited_open}
+    return sum(1 for i in items if (i.entity, i.document_number) not in cited
+               and scan.tail_mentions(i) is None)
 
 
 def _tails_elsewhere(matcher: str, scan: ReferenceScan, view: CandidateView, identity: Identity,
@@ -300,13 +301,13 @@ def _typo(matcher: str, kind: str, names: str, owner: str | None) -> Evidence:
 def _reference_evidence(matcher: str, scan: ReferenceScan, items: list[OpenItem],
                         exact: bool, owner: str | None = None) -> list[Evidence]:
     out: list[Evidence] = []
-    chosen = {i.key for i in items}
-    cited = {i.key for i in scan.cited_open}
+    chosen = {(i.entity, i.document_number) for i in items}
+    cited = {(i.entity, i.document_number) for i in scan.cited_open}
     by_tail = [scan.tail_mentions(i) for i in items]
     named = [i for i, token in zip(items, by_tail, strict=True)
-             if i.key in cited or token is not None]
+             if (i.entity, i.document_number) in cited or token is not None]
     if cited - chosen:
-        missing = [i for i in scan.cited_open if i.key not in chosen]
+        missing = [i for i in scan.cited_open if (i.entity, i.document_number) not in chosen]
         names = ", ".join(sorted(str(i.key) for i in missing))
         if all(_near_miss(i.document_number, items) for i in missing):
             # One digit changed or two swapped: the payer probably mistyped our number. That

@@ -96,7 +96,7 @@ class ReferenceScan:
         seen: dict[object, OpenItem] = {}
         for hit in self.hits:
             for item in hit.open_items:
-                seen.setdefault(item.key, item)
+                seen.setdefault((item.entity, item.document_number), item)
         return tuple(seen.values())
 
     @property
@@ -139,7 +139,7 @@ def _lookup_candidate(view: CandidateView, payment: Payment,
     matches: dict[object, OpenItem] = {}
     for key in candidate.digits:
         for item in view.items_by_digits(key):
-            matches.setdefault(item.key, item)
+            matches.setdefault((item.entity, item.document_number), item)
     found = tuple(matches.values())
     prefix = _LETTERS.match(candidate.full)
     if len(found) > 1 and prefix:
@@ -233,7 +233,10 @@ def _unique_hits(hits: list[ReferenceHit]) -> tuple[ReferenceHit, ...]:
     best: dict[frozenset[object], ReferenceHit] = {}
     order: list[frozenset[object]] = []
     for hit in hits:
-        key = frozenset(i.key for i in (*hit.open_items, *hit.known_items))
+        # Items by (entity, number), what `item.key` holds: a plain tuple hashes in C, the
+        # key's dataclass in Python.
+        key = frozenset((i.entity, i.document_number)
+                        for i in (*hit.open_items, *hit.known_items))
         if key not in best:
             order.append(key)
             best[key] = hit
@@ -282,7 +285,8 @@ class ReferenceMatcher:
                             if any(view.in_same_group(p, i.customer_id) for p in payers))
                 candidates = own or candidates
             if len(candidates) == 1:
-                cited.setdefault(candidates[0].key, candidates[0])
+                cited.setdefault((candidates[0].entity, candidates[0].document_number),
+                                candidates[0])
                 evidence.append(Evidence(NAME, "reference", f"{hit.kind} {hit.token!r} names "
                                          f"{_describe(candidates)}", hit.strength))
             elif candidates:
@@ -291,7 +295,7 @@ class ReferenceMatcher:
         scope = {*payers, *view.customers_by_name(payment.counterparty_name),
                  *(i.customer_id for i in cited.values())}
         for item, token in self._tails(scan, view, payment, scope, cited):
-            cited.setdefault(item.key, item)
+            cited.setdefault((item.entity, item.document_number), item)
             strength = scoring.DIGITS_LABELLED if token.labelled else scoring.DIGITS_BARE
             evidence.append(Evidence(NAME, "reference", f"{token.raw!r} is the short form of "
                                      f"{_describe([item])}", round(strength - 0.05, 4)))
@@ -326,11 +330,11 @@ class ReferenceMatcher:
         for customer_id in sorted(scope):
             for member in view.group_of(customer_id):
                 for item in view.open_items_of(member, payment.currency):
-                    pool.setdefault(item.key, item)
+                    pool.setdefault((item.entity, item.document_number), item)
         by_tail: dict[str, list[OpenItem]] = {}
         for item in pool.values():
             tail = tail_key(item.document_number)
-            if tail is not None and item.key not in cited:
+            if tail is not None and (item.entity, item.document_number) not in cited:
                 by_tail.setdefault(tail, []).append(item)
         found = []
         for token in scan.numbers:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from matchers import ENTRY_POINT_GROUP, Matcher, scoring
 from matchers.candidates import CandidateView
-from reconciler.domain import Diagnostic, Evidence, ItemKey, Payment, Proposal, Severity
+from reconciler.domain import Diagnostic, Evidence, Payment, Proposal, Severity
 from reconciler.errors import ConfigError
 from reconciler.money import ZERO
 from reconciler.settings import MatchingSettings
@@ -151,15 +151,16 @@ def validate(proposal: object, payment: Payment, view: CandidateView, matcher: s
     if isinstance(score, bool) or not isinstance(score, (int, float)) or math.isnan(score) \
             or not 0.0 <= score <= 1.0:
         return f"confidence {score!r} is not in [0, 1]"
-    seen: set[ItemKey] = set()
+    seen: set[tuple[str, str]] = set()  # the items' (entity, number): hashed in C
     total = ZERO
     for allocation in proposal.allocations:
         if not isinstance(allocation.amount, Decimal) or not isinstance(allocation.discount,
                                                                           Decimal):
             return f"{allocation.item}: amounts must be Decimal"
-        if allocation.item in seen:
+        identity = (allocation.item.entity, allocation.item.document_number)
+        if identity in seen:
             return f"{allocation.item} appears twice"
-        seen.add(allocation.item)
+        seen.add(identity)
         item = view.known_item(allocation.item)
         if item is None:
             return f"{allocation.item} is not a known item"
@@ -182,15 +183,17 @@ def validate(proposal: object, payment: Payment, view: CandidateView, matcher: s
     return None
 
 
-def _group_key(proposal: Proposal) -> tuple[frozenset[ItemKey], str | None]:
-    # Proposals without items (cash kept on account) differ by customer.
-    keys = proposal.item_keys
+def _group_key(proposal: Proposal) -> tuple[frozenset[tuple[str, str]], str | None]:
+    # Proposals without items (cash kept on account) differ by customer. Items as their
+    # (entity, number), what `item_keys` holds, in tuples that hash in C.
+    keys = frozenset((a.item.entity, a.item.document_number) for a in proposal.allocations)
     return keys, None if keys else proposal.customer_id
 
 
 def merge_duplicates(collected: Sequence[tuple[int, Proposal]]) -> list[Proposal]:
     """One proposal per item set: the strongest, with everyone's evidence, ranked best first."""
-    groups: dict[tuple[frozenset[ItemKey], str | None], list[tuple[int, Proposal]]] = {}
+    groups: dict[tuple[frozenset[tuple[str, str]], str | None],
+                 list[tuple[int, Proposal]]] = {}
     for position, proposal in collected:
         groups.setdefault(_group_key(proposal), []).append((position, proposal))
     merged: list[tuple[float, int, list[str], Proposal]] = []

@@ -114,6 +114,12 @@ def settle_chosen(items: Sequence[OpenItem], discounted: Sequence[bool],
                       _detail(Fit.OVERPAYMENT, payment, cash, taken))
 
 
+# The reference and the combination matcher settle the items a payment cites in turn: the
+# last settlement is kept and handed out again for the same items, payment and settings (all
+# immutable).
+_last_settled: tuple[tuple[OpenItem, ...], Payment, MatchingSettings, Settlement] | None = None
+
+
 def settle(items: Sequence[OpenItem], payment: Payment, settings: MatchingSettings) -> Settlement:
     """The best way `payment` settles exactly these `items`.
 
@@ -121,6 +127,19 @@ def settle(items: Sequence[OpenItem], payment: Payment, settings: MatchingSettin
     tolerance, then short under the write-off limit, else a partial payment (oldest first) or
     an overpayment to unapplied cash.
     """
+    global _last_settled
+    last = _last_settled
+    if last is not None and last[1] is payment and last[2] is settings \
+            and len(last[0]) == len(items) \
+            and all(a is b for a, b in zip(last[0], items, strict=True)):
+        return last[3]
+    settlement = _settle(items, payment, settings)
+    _last_settled = (tuple(items), payment, settings, settlement)
+    return settlement
+
+
+def _settle(items: Sequence[OpenItem], payment: Payment,
+            settings: MatchingSettings) -> Settlement:
     tolerance = settings.tolerance(payment.currency)
     options = _discount_options(items, payment)
     best: tuple[Decimal, tuple[bool, ...]] | None = None

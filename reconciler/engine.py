@@ -214,9 +214,11 @@ def _validated(payment: Payment, proposals: Iterable[Proposal], view: CandidateV
                 where=f"payment {payment.id} ({payment.bank_reference})",
                 code="invalid-proposal"))
             continue
-        signature = (tuple(sorted((a.item, a.amount, a.discount) for a in proposal.allocations)),
+        # Items as (entity, number) tuples: hashed and ordered in C, as their keys would be.
+        signature = (tuple(sorted((a.item.entity, a.item.document_number, a.amount, a.discount)
+                                  for a in proposal.allocations)),
                      tuple(sorted((a.kind.value, a.amount) for a in proposal.adjustments)))
-        if signature in seen or proposal.item_keys in rejected:
+        if signature in seen or (rejected and proposal.item_keys in rejected):
             continue
         seen.add(signature)
         kept.append(proposal)
@@ -234,7 +236,8 @@ def _problem(payment: Payment, proposal: Proposal, view: CandidateView) -> str:
     if proposal.allocated + proposal.adjusted != payment.amount:
         return (f"allocated {format_amount(proposal.allocated)} + adjustments "
                 f"{format_amount(proposal.adjusted)} != amount {format_amount(payment.amount)}")
-    if len(proposal.item_keys) != len(proposal.allocations):
+    if len({(a.item.entity, a.item.document_number) for a in proposal.allocations}) \
+            != len(proposal.allocations):
         return "an item appears twice"
     for allocation in proposal.allocations:
         item = view.item(allocation.item)
