@@ -85,19 +85,28 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _customers(session: Session) -> list[Customer]:
+    connection = session.connection()
     ibans: dict[int, list[str]] = defaultdict(list)
-    for customer_pk, iban in session.connection().execute(
+    for customer_pk, iban in connection.execute(
             select(CustomerIbanRow.customer_pk, CustomerIbanRow.iban)):
         ibans[customer_pk].append(iban)
     c = CustomerRow
-    rows = session.connection().execute(select(
+    rows = connection.execute(select(
         c.id, c.customer_id, c.name, c.parent_customer_id, c.segment, c.country,
-        c.payment_terms, c.email, c.credit_limit, c.currency, c.language).order_by(c.id))
-    return [Customer(customer_id=r.customer_id, name=r.name, ibans=tuple(sorted(ibans[r.id])),
-                     parent_customer_id=r.parent_customer_id, segment=r.segment,
-                     country=r.country, payment_terms=terms_from_code(r.payment_terms),
-                     email=r.email, credit_limit=r.credit_limit, currency=r.currency,
-                     language=r.language) for r in rows]
+        c.payment_terms, c.email, _raw(c.credit_limit), c.currency, c.language).order_by(c.id))
+    money = _Interned(_reader(c.credit_limit, connection.dialect))
+    terms, texts = _Interned(terms_from_code), _Interned()  # codes, segments, countries, ...
+    no_ibans: list[str] = []
+    return [Customer(customer_id, name, tuple(sorted(ibans.get(pk, no_ibans))), parent,
+                     texts[segment], texts[country], terms[payment_terms], email,
+                     money[credit_limit], texts[currency], texts[language])
+            for (pk, customer_id, name, parent, segment, country, payment_terms, email,
+                 credit_limit, currency, language) in rows]
+
+
+def _raw(column: Any) -> Any:
+    """The column as the driver gives it (see `_Interned`): no conversion per row."""
+    return type_coerce(column, NullType()).label(column.key)
 
 
 _ITEM_COLUMNS = (OpenItemRow.entity, OpenItemRow.document_number, OpenItemRow.document_type,
@@ -107,7 +116,7 @@ _ITEM_COLUMNS = (OpenItemRow.entity, OpenItemRow.document_number, OpenItemRow.do
                  OpenItemRow.discount_due_date, OpenItemRow.status)
 # The driver's values as they come (see `_Interned`): the columns' types convert them once per
 # distinct value below, not once per row.
-_RAW_ITEM_COLUMNS = tuple(type_coerce(c, NullType()).label(c.key) for c in _ITEM_COLUMNS)
+_RAW_ITEM_COLUMNS = tuple(_raw(c) for c in _ITEM_COLUMNS)
 # Nearly every row of the table is open: read it in one pass in id order. (Comparing
 # `status || ''` keeps SQLite from going through the status index, which would then sort a
 # million rows back into id order.)
@@ -179,28 +188,33 @@ def _items(session: Session, *, open_items: bool) -> list[OpenItem]:
 
 def _payments(session: Session, diagnostics: list[Diagnostic]) -> list[Payment]:
     t = TransactionRow
-    query = (select(t.id, t.amount, t.currency, t.value_date, t.booking_date, t.bank_reference,
-                    t.counterparty_name, t.counterparty_iban, t.creditor_reference,
-                    t.remittance_text, t.end_to_end_id, t.ultimate_debtor, t.account,
-                    StatementRow.closing_date)
+    query = (select(t.id, _raw(t.amount), t.currency, _raw(t.value_date), _raw(t.booking_date),
+                    t.bank_reference, t.counterparty_name, t.counterparty_iban,
+                    t.creditor_reference, t.remittance_text, t.end_to_end_id,
+                    t.ultimate_debtor, t.account, _raw(StatementRow.closing_date))
              .join(StatementRow, StatementRow.id == t.statement_id)
              .where(t.state.in_(MATCHABLE_STATES), t.amount > ZERO, t.entry_status == "booked",
                     t.is_reversal.is_(False))
-             .order_by(t.id).execution_options(yield_per=CHUNK))
+             .order_by(t.id))
+    connection = session.connection()
+    money = _Interned(_reader(t.amount, connection.dialect))
+    dates = _Interned(_reader(t.value_date, connection.dialect))
+    texts = _Interned()  # currencies, our accounts
     payments: list[Payment] = []
-    for r in session.connection().execute(query):
-        paid_on = r.value_date or r.booking_date or r.closing_date
+    for (transaction_id, amount, currency, value_date, booking_date, bank_reference,
+         counterparty_name, counterparty_iban, creditor_reference, remittance_text,
+         end_to_end_id, ultimate_debtor, account, closing_date) in connection.execute(query):
+        paid_on = dates[value_date] or dates[booking_date] or dates[closing_date]
         if paid_on is None:
             diagnostics.append(Diagnostic(Severity.WARNING, "no value, booking or statement "
-                                          "date: cannot be matched", where=f"payment {r.id}",
+                                          "date: cannot be matched",
+                                          where=f"payment {transaction_id}",
                                           code="undated-payment"))
             continue
         payments.append(Payment(
-            id=r.id, amount=r.amount, currency=r.currency, value_date=paid_on,
-            bank_reference=r.bank_reference, counterparty_name=r.counterparty_name,
-            counterparty_iban=r.counterparty_iban, creditor_reference=r.creditor_reference,
-            remittance_text=r.remittance_text, end_to_end_id=r.end_to_end_id,
-            ultimate_debtor=r.ultimate_debtor, account=r.account))
+            transaction_id, money[amount], texts[currency], paid_on, bank_reference,
+            counterparty_name, counterparty_iban, creditor_reference, remittance_text,
+            end_to_end_id, ultimate_debtor, texts[account]))
     return payments
 
 
