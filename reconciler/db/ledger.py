@@ -68,7 +68,9 @@ class OpenItemRow(Base):
     erp_open_amount: Mapped[Decimal] = mapped_column(Money)
     issue_date: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date] = mapped_column(Date, index=True)
-    payment_reference: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Not indexed: no query looks an item up by it (the matchers read it from their view,
+    # the screens search inside it), and a million-item import would build it for nothing.
+    payment_reference: Mapped[str | None] = mapped_column(String(64))
     discount_rate: Mapped[Decimal | None] = mapped_column(Rate)
     discount_due_date: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
