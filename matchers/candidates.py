@@ -171,14 +171,15 @@ class CandidateView:
         self.name_sorted_words = tuple(sorted_words(name) for name in choices)
 
     def _index_items(self, items: Iterable[OpenItem], closed_items: Iterable[OpenItem]) -> None:
-        # A million items: each index is built in a pass of its own over plain lists (one
-        # large table at a time stays in the processor's cache far better than six at once),
-        # and the common case of a unique key costs one `setdefault`.
+        # A million items: the indexes are built in a few passes over plain lists (fewer large
+        # tables at a time stay in the processor's cache), the common case of a unique key
+        # costs one `setdefault`, and every index holds the same int object for a position:
+        # one per item, not one per index (and fewer pages for forked workers to copy).
         every: list[OpenItem] = []
+        ordinals: list[int] = []  # ordinals[p] is p, the object the indexes share
         is_open = bytearray()
         positions: dict[str, dict[str, int]] = {}  # entity -> document number -> position
         open_status = ItemStatus.OPEN
-        add_item, add_open = every.append, is_open.append
         for source_is_open, source in ((True, items), (False, closed_items)):
             for item in source:
                 numbers = positions.get(item.entity)
@@ -187,25 +188,24 @@ class CandidateView:
                 position = len(every)
                 if numbers.setdefault(item.document_number, position) != position:
                     continue  # an item listed as open wins over a stale closed copy
-                add_item(item)
-                add_open(source_is_open and item.status is open_status
-                         and item.open_amount != ZERO)
-        keys = [document_keys(item.document_number) for item in every]
+                every.append(item)
+                ordinals.append(position)
+                is_open.append(source_is_open and item.status is open_status
+                               and item.open_amount != ZERO)
         by_document: dict[str, _Positions] = {}
-        for position, (full, _) in enumerate(keys):
+        by_digits: dict[str, _Positions] = {}
+        for position, item in zip(ordinals, every, strict=True):
+            full, digits = document_keys(item.document_number)
             if by_document.setdefault(full, position) != position:
                 _put(by_document, full, position)
-        by_digits: dict[str, _Positions] = {}
-        for position, (_, digits) in enumerate(keys):
             for digit_key in digits:
                 if by_digits.setdefault(digit_key, position) != position:
                     _put(by_digits, digit_key, position)
-        del keys
         by_reference: dict[str, _Positions] = {}
-        for position, item in enumerate(every):
+        for position, item in zip(ordinals, every, strict=True):
             if item.payment_reference:
                 _put(by_reference, compact(item.payment_reference), position)
-        matchable = [position for position, flag in enumerate(is_open) if flag]
+        matchable = [position for position, flag in zip(ordinals, is_open, strict=True) if flag]
         self._items = tuple(every)
         self._open = is_open
         self._positions = positions
