@@ -60,18 +60,17 @@ def _add_name(index: dict[str, tuple[str, ...]], name: str, customer_id: str) ->
             index[variant] = (*ids, customer_id)
 
 
-def _grouped(items: list[OpenItem], positions: list[int],
-             attribute: Literal["customer_id", "open_amount"]) -> dict[typing.Any, tuple[int, ...]]:
-    """The `positions` of `items` by the value of `attribute`, ascending within each group."""
-    values = map(operator.attrgetter(attribute), map(items.__getitem__, positions))
-    groups: dict[typing.Any, list[int]] = {}
-    for position, value in zip(positions, values, strict=True):
-        found = groups.get(value)
+def _grouped(items: list[OpenItem], positions: list[int]) -> dict[str, tuple[int, ...]]:
+    """The `positions` of `items` by customer, ascending within each customer."""
+    customer_ids = map(operator.attrgetter("customer_id"), map(items.__getitem__, positions))
+    groups: dict[str, list[int]] = {}
+    for position, customer_id in zip(positions, customer_ids, strict=True):
+        found = groups.get(customer_id)
         if found is None:
-            groups[value] = [position]
+            groups[customer_id] = [position]
         else:
             found.append(position)
-    return {value: tuple(found) for value, found in groups.items()}
+    return {customer_id: tuple(found) for customer_id, found in groups.items()}
 
 
 def is_matchable(item: OpenItem) -> bool:
@@ -89,7 +88,9 @@ class CandidateView:
       items (open *and* closed: a reference to a closed item is evidence too) by the keys of
       `matchers.text.document_keys` and by their compacted payment reference.
     - `open_items_of(customer_id, currency=None)`: the customer's open items.
-    - `items_with_amount(amount, currency)`: open items whose open amount equals `amount`.
+    - `items_with_amount(amount, currency)`: open items whose open amount equals `amount`
+      (no built-in matcher asks this per payment, so it has no index: it reads the given
+      customers' items, or all open items when no customers are given).
     - `customer(id)`, `customers_by_iban(iban)`, `customers_by_learned_iban(iban)`,
       `customers_by_name(name)` (exact after normalisation), `customers_by_alias(name)`,
       `group_of(customer_id)`: the customer, its parent, its subsidiaries and its siblings.
@@ -101,7 +102,7 @@ class CandidateView:
     """
 
     __slots__ = (
-        "_by_alias", "_by_amount", "_by_customer", "_by_digits", "_by_document", "_by_iban",
+        "_by_alias", "_by_customer", "_by_digits", "_by_document", "_by_iban",
         "_by_learned_iban", "_by_name", "_by_reference", "_children", "_customers", "_items",
         "_open", "_positions", "name_choices", "name_is_alias", "name_owners", "name_sorted_words",
     )
@@ -212,9 +213,7 @@ class CandidateView:
         self._by_document = by_document
         self._by_digits = by_digits
         self._by_reference = by_reference
-        self._by_customer = _grouped(every, matchable, "customer_id")
-        self._by_amount = {amount: found[0] if len(found) == 1 else found
-                           for amount, found in _grouped(every, matchable, "open_amount").items()}
+        self._by_customer = _grouped(every, matchable)
 
     # --- items ------------------------------------------------------------------------------
 
@@ -260,10 +259,13 @@ class CandidateView:
     def items_with_amount(self, amount: Decimal, currency: str,
                           customer_ids: Iterable[str] | None = None) -> tuple[OpenItem, ...]:
         """Open items of `customer_ids` (default: every customer) whose open amount is `amount`."""
-        found = self._resolve(self._by_amount.get(amount))
-        wanted = None if customer_ids is None else set(customer_ids)
-        return tuple(i for i in found if i.currency == currency
-                     and (wanted is None or i.customer_id in wanted))
+        if customer_ids is None:
+            found: Iterable[int] = (p for p, matchable in enumerate(self._open) if matchable)
+        else:
+            found = sorted({p for customer_id in set(customer_ids)
+                            for p in self._by_customer.get(customer_id, ())})
+        return tuple(item for item in map(self._items.__getitem__, found)
+                     if item.open_amount == amount and item.currency == currency)
 
     # --- customers --------------------------------------------------------------------------
 

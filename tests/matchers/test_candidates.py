@@ -83,3 +83,15 @@ def test_names_are_kept_with_their_words_sorted() -> None:
     v = sample()
     assert [sorted(n.split()) for n in v.name_choices] == \
         [n.split() for n in v.name_sorted_words]
+
+
+def test_items_with_amount_in_ledger_order_open_only() -> None:
+    items = [item("A-1", "50.00", "C2"), item("A-2", "50.00", "C1"),
+             item("A-3", "50.00", "C1", currency="USD"), item("A-4", "50.0", "C2"),
+             item("A-5", "50.00", "C1", status=ItemStatus.DISPUTED), item("A-6", "60.00", "C1")]
+    v = view([customer("C1", "Eins"), customer("C2", "Zwei")], items)
+    everyone = [i.document_number for i in v.items_with_amount(Decimal("50"), "EUR")]
+    assert everyone == ["A-1", "A-2", "A-4"]
+    named = v.items_with_amount(Decimal("50.00"), "EUR", ["C2", "C1", "C2"])
+    assert [i.document_number for i in named] == ["A-1", "A-2", "A-4"]
+    assert v.items_with_amount(Decimal("50"), "EUR", ["unknown"]) == ()
