@@ -358,7 +358,9 @@ def _descend(s: _Search) -> None:
     def record_tail(total: int, low: int, high: int) -> None:
         """The sets of the tail table at positions low..high completing `total`, in the
         order of the depth-first walk."""
-        for j in sorted(range(low, high), key=tail_ranks.__getitem__):
+        matched = range(low, high) if high - low == 1 \
+            else sorted(range(low, high), key=tail_ranks.__getitem__)
+        for j in matched:
             mask = tail_masks[j]
             difference = total + tail_sums[j] - target
             if (mask or chosen) and (not difference or s.best_key is None

@@ -349,6 +349,7 @@ def says_discount(text: str | None) -> bool:
 # --- candidate windows ------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[A-Z0-9]+")
+_SUBFIELD = re.compile(r"\?\d\d")  # `?20`: a German :86: subfield marker
 _SOFT = frozenset(_SEPARATORS)
 MAX_WINDOW = 4  # tokens joined: `INV`, `2026`, `00`, `123` (a number broken across lines)
 MAX_KEY = 35
@@ -373,9 +374,13 @@ def reference_candidates(text: str, payer_iban: str | None = None) -> list[Refer
     German `:86:` subfield markers (`?20`, `?21`) are treated as separators: a number wrapped
     at the end of a subfield continues in the next one.
     """
-    cleaned = re.sub(r"\?\d\d", "   ", text)
+    cleaned = _SUBFIELD.sub("   ", text) if "?" in text else text
     masked = mask_lookalikes(cleaned, payer_iban)
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(masked)]
+    # Whether token j continues token j - 1 (a short gap of separators only): the same for
+    # every window that reaches it, so judged once.
+    joins = [False, *(len(gap := masked[tokens[j - 1][1]:tokens[j][0]]) <= 3
+                      and set(gap) <= _SOFT for j in range(1, len(tokens)))]
     out: list[ReferenceCandidate] = []
     for i, (start, end, word) in enumerate(tokens):
         labelled: bool | None = None  # looked back for only when a window is kept
@@ -384,8 +389,7 @@ def reference_candidates(text: str, payer_iban: str | None = None) -> list[Refer
         has_digit = not word.isalpha()  # tokens are letters and digits only
         for j in range(i, min(i + MAX_WINDOW, len(tokens))):
             if j > i:
-                gap = masked[last_end:tokens[j][0]]
-                if len(gap) > 3 or not set(gap) <= _SOFT:
+                if not joins[j]:
                     break
                 joined += tokens[j][2]
                 last_end = tokens[j][1]
