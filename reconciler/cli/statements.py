@@ -9,6 +9,8 @@ quarantined (unparseable) or could not be read.
 from __future__ import annotations
 
 import argparse
+from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 from reconciler.cli.context import CommandGroups, Context
@@ -18,7 +20,7 @@ from reconciler.statements import (
     MB,
     QUARANTINED,
     FileImportResult,
-    import_file,
+    import_files,
 )
 
 
@@ -37,21 +39,37 @@ def cmd_import_statement(ctx: Context, args: argparse.Namespace) -> int:
     tally = {IMPORTED: 0, DUPLICATE: 0, QUARANTINED: 0, "unreadable": 0}
     new = linked = 0
     limit = ctx.settings.max_file_mb * MB
-    for name in args.files:
-        try:
-            size = Path(name).stat().st_size
-            if size > limit:
-                print(f"{name}: refused: {size / MB:,.1f} MB is over the limit of "
-                      f"{ctx.settings.max_file_mb} MB (setting max_file_mb)")
-                tally["unreadable"] += 1
+    # Files are read as the import asks for them (a few ahead of the one being stored, whose
+    # successors a worker parses meanwhile); a file that cannot be read waits here so that
+    # its line comes out in its place among the others.
+    refused: deque[tuple[int, str]] = deque()
+    readable: deque[tuple[int, str]] = deque()
+
+    def read_files() -> Iterator[tuple[str, bytes]]:
+        for position, name in enumerate(args.files):
+            try:
+                size = Path(name).stat().st_size
+                if size > limit:
+                    refused.append((position, f"{name}: refused: {size / MB:,.1f} MB is over "
+                                    f"the limit of {ctx.settings.max_file_mb} MB (setting "
+                                    "max_file_mb)"))
+                    continue
+                data = Path(name).read_bytes()
+            except OSError as exc:
+                refused.append((position, f"{name}: unreadable: {exc.strerror or exc}"))
                 continue
-            data = Path(name).read_bytes()
-        except OSError as exc:
-            print(f"{name}: unreadable: {exc.strerror or exc}")
+            readable.append((position, name))
+            yield name, data
+
+    def print_refused(before: int) -> None:
+        while refused and refused[0][0] < before:
+            print(refused.popleft()[1])
             tally["unreadable"] += 1
-            continue
-        result = import_file(ctx.db, data, name, source=args.source, actor="system:cli",
-                             quarantine_dir=quarantine, max_bytes=limit)
+
+    for result in import_files(ctx.db, read_files(), source=args.source, actor="system:cli",
+                               quarantine_dir=quarantine, max_bytes=limit):
+        position, name = readable.popleft()
+        print_refused(position)
         tally[result.status] += 1
         new += result.transactions_new
         linked += result.transactions_linked
@@ -60,6 +78,7 @@ def cmd_import_statement(ctx: Context, args: argparse.Namespace) -> int:
             for diagnostic in result.diagnostics:
                 place = f" ({diagnostic.where})" if diagnostic.where else ""
                 print(f"  {diagnostic.severity.value}: {diagnostic.message}{place}")
+    print_refused(len(args.files))
     print(f"total: {len(args.files)} file(s): {tally[IMPORTED]} imported, "
           f"{tally[DUPLICATE]} duplicate, {tally[QUARANTINED]} quarantined, "
           f"{tally['unreadable']} unreadable; {new} transaction(s) new, {linked} linked")

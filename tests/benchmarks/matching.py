@@ -97,14 +97,17 @@ def _import(db: Database, folder: Path) -> dict[str, float]:
 
 def _import_bank_files(db: Database, folder: Path) -> str:
     """The camt.053 files through the statement import when it is there, else the generated
-    transactions inserted directly (same fields, same bank references)."""
+    transactions inserted directly (same fields, same bank references). The files go through
+    `import_files`, as `recon import statement *.xml` takes them: the next ones are parsed in
+    a forked worker while the previous one is stored."""
     try:
-        from reconciler.statements import import_file
+        from reconciler.statements import import_files
     except ImportError:  # the statement import is not in this build
-        import_file = None  # type: ignore[assignment]
-    if import_file is not None:
-        for path in sorted(folder.glob("camt053_*.xml")):
-            result = import_file(db, path.read_bytes(), path.name)
+        import_files = None  # type: ignore[assignment]
+    if import_files is not None:
+        paths = sorted(folder.glob("camt053_*.xml"))
+        files = ((path.name, path.read_bytes()) for path in paths)
+        for path, result in zip(paths, import_files(db, files), strict=True):
             if result.status not in ("imported", "duplicate"):
                 raise SystemExit(f"{path.name}: {result}")
         return "camt.053 files"

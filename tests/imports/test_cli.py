@@ -77,3 +77,18 @@ def test_quarantined_or_unreadable_file_exits_1(cli_env: Path, db: Database,
     assert "1 imported, 0 duplicate, 1 quarantined, 1 unreadable" in out[3]
     assert list((cli_env / "var" / "quarantine").iterdir())
     assert count(db, TransactionRow) == 3
+
+
+def test_unreadable_files_keep_their_place_among_the_others(
+        cli_env: Path, db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    first, last = str(cli_env / "first.xml"), str(cli_env / "last.xml")
+    files = [first, str(FIXTURES / "camt054_advice.xml"), str(FIXTURES / "camt053_day1.xml"),
+             str(FIXTURES / "mt940_day2.sta"), last]
+    assert main(["import", "statement", *files]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(": ")[:2] for line in out[:5]] == [
+        [first, "unreadable"], [files[1], "imported camt.054.001.08"],
+        [files[2], "imported camt.053.001.08"], [files[3], "imported mt940"],
+        [last, "unreadable"]]
+    assert "3 imported, 0 duplicate, 0 quarantined, 2 unreadable" in out[5]
+    assert count(db, TransactionRow) == 8
