@@ -86,7 +86,7 @@ class _Search:
 
 def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, tolerance: int,
                       *, limit: int = SOLUTION_LIMIT, node_budget: int = NODE_BUDGET,
-                      time_ms: int = 200, half_limit: int = HALF_LIMIT) -> SearchResult:
+                      time_ms: int = 1000, half_limit: int = HALF_LIMIT) -> SearchResult:
     """Sets of items whose amounts sum to `target` .. `target + tolerance` (integer cents).
 
     `amounts[i]` is (open amount, open amount less discount or None). Each item is left out,

@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import networkx as nx
+
 from reconciler.domain import Adjustment, AdjustmentKind, ItemKey, Proposal
 from reconciler.money import ZERO, format_amount
 
@@ -67,33 +69,24 @@ def resolve(candidates: Mapping[int, Sequence[Proposal]],
 
 
 def _competing(candidates: Mapping[int, Sequence[Proposal]]) -> list[set[int]]:
-    """The payments in groups that compete for items (a payment alone shares none).
+    """The payments in groups that compete for items: the connected components of a graph
+    whose nodes are payments and whose edges join two payments proposing the same item.
 
-    Union-find over the items: almost every payment is alone in its group, so the groups are
-    found in one pass over the allocations, without building a graph of a hundred thousand
-    lines first.
+    Almost every payment is alone, so the graph holds only the payments that share an item
+    with another (found in one pass over the allocations, each joined to the item's first
+    claimant); every other payment is a group of its own.
     """
     first_claim: dict[ItemKey, int] = {}  # item -> the first payment proposing it
-    parent: dict[int, int] = {}
-
-    def root(payment_id: int) -> int:
-        while (up := parent.get(payment_id, payment_id)) != payment_id:
-            parent[payment_id] = parent.get(up, up)  # halve the path as we go
-            payment_id = up
-        return payment_id
-
+    graph = nx.Graph()
     for payment_id, proposals in candidates.items():
         for proposal in proposals:
             for allocation in proposal.allocations:
                 claimant = first_claim.setdefault(allocation.item, payment_id)
                 if claimant != payment_id:
-                    a, b = root(claimant), root(payment_id)
-                    if a != b:
-                        parent[max(a, b)] = min(a, b)
-    groups: dict[int, set[int]] = {}
-    for payment_id in candidates:
-        groups.setdefault(root(payment_id), set()).add(payment_id)
-    return list(groups.values())
+                    graph.add_edge(claimant, payment_id)
+    groups = [set(component) for component in nx.connected_components(graph)]
+    groups.extend({payment_id} for payment_id in candidates if payment_id not in graph)
+    return groups
 
 
 def _on_account(lost: Sequence[tuple[Proposal, str]]) -> list[tuple[Proposal, str]]:

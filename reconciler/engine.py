@@ -39,6 +39,7 @@ from reconciler.domain import (
     Proposal,
     Severity,
 )
+from reconciler.heap import long_lived
 from reconciler.money import ZERO, format_amount
 from reconciler.progress import Progress
 from reconciler.settings import Settings
@@ -115,12 +116,9 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
     # collection walking their millions of objects (several times while the lines' proposals
     # are made, resolved and written) only costs time. Objects made during the run are
     # collected as usual.
-    gc.freeze()
-    try:
+    with long_lived():
         lines, diagnostics, run_id, skipped = _match_resolve_write(
             db, settings, registry, snapshot, view, phases, dry_run, progress)
-    finally:
-        gc.unfreeze()
     outcomes = tuple(_outcome(line) for line in lines)
     summary = MatchSummary(
         lines=len(lines), auto=sum(o.decision is Decision.AUTO for o in outcomes),

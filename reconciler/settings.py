@@ -72,7 +72,9 @@ class MatchingSettings:
     tolerances: dict[str, Tolerance] = field(default_factory=dict)
     default_tolerance: Tolerance = Tolerance()
     combination_max_items: int = 40  # open items considered per payer
-    combination_time_ms: int = 200  # search budget per payment
+    # CPU-time safety net per search; the node budget is what bounds a search, so that the
+    # outcome does not depend on how busy the machine is.
+    combination_time_ms: int = 1000
     workers: int = 0  # processes matching a large run's lines: 0 is one per core
     write_off_limit: Decimal = Decimal("50.00")  # above: approver only
 
