@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from decimal import Decimal
 
 import pytest
@@ -95,3 +96,19 @@ def test_items_with_amount_in_ledger_order_open_only() -> None:
     named = v.items_with_amount(Decimal("50.00"), "EUR", ["C2", "C1", "C2"])
     assert [i.document_number for i in named] == ["A-1", "A-2", "A-4"]
     assert v.items_with_amount(Decimal("50"), "EUR", ["unknown"]) == ()
+
+
+def test_amount_index_finds_every_open_item_of_an_amount_and_stays_out_of_pickles() -> None:
+    items = [item(f"B-{n}", f"{n % 7 + 1}.50", f"C{n % 3}") for n in range(200)]
+    items.append(item("B-X", "3.5000", "C1"))
+    items.append(item("B-Y", "3.50", "C1", status=ItemStatus.CLOSED))
+    v = view([customer(f"C{n}", f"Kunde {n}") for n in range(3)], items)
+    before = pickle.dumps(v)
+    found = v.items_with_amount(Decimal("3.5"), "EUR")
+    expected = [i.document_number for i in items
+                if i.open_amount == Decimal("3.5") and i.status is ItemStatus.OPEN]
+    assert [i.document_number for i in found] == expected and "B-X" in expected
+    assert v.items_with_amount(Decimal("3.50001"), "EUR") == ()
+    assert v.items_with_amount(Decimal("99"), "EUR") == ()
+    assert pickle.dumps(v) == before  # the index is a cache, not part of the view
+    assert pickle.loads(before).items_with_amount(Decimal("3.5"), "EUR") == found
