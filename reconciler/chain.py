@@ -11,7 +11,6 @@ same whatever the number of workers.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +19,7 @@ from typing import Any
 
 from matchers.candidates import CandidateView
 from reconciler.domain import Diagnostic, Payment, Proposal
+from reconciler.heap import long_lived
 from reconciler.progress import Progress
 
 MIN_LINES_PER_WORKER = 2_000  # below this, forking costs more than it saves
@@ -73,15 +73,13 @@ def _chunks(work: _Work, workers: int) -> Iterator[tuple[dict[int, tuple[Proposa
     _work = work
     # Frozen objects are left alone by the children's garbage collector, which would otherwise
     # touch (and so copy) every page of the shared view.
-    gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with long_lived(), multiprocessing.get_context("fork").Pool(workers) as pool:
             for start, (found, raised) in zip(starts, pool.imap(_match_inherited, starts),
                                               strict=True):
                 yield found, raised, min(CHUNK, len(work.payments) - start)
     finally:
         _work = None
-        gc.unfreeze()
 
 
 def _match_inherited(start: int) -> tuple[dict[int, tuple[Proposal, ...]], list[Diagnostic]]:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -148,7 +147,6 @@ def _match_resolve_write(db: Database, settings: Settings, registry: Any, snapsh
                                     workers=settings.matching.workers, progress=progress)
     diagnostics.extend(found)
     progress.close()
-    gc.freeze()  # again: the chain unfreezes everything once its forked workers are done
     phases.done("match")
     resolutions = resolve(candidates, _OpenAmounts(view),
                           {payment.id: payment.value_date for payment in snapshot.payments})
