@@ -32,8 +32,12 @@ class BulkStatement:
         self.conversion = _Conversion(types, dialect)
 
     def execute(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        if not rows:
-            return
+        if rows:
+            self.execute_prepared(self.prepare(rows))
+
+    def prepare(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The driver's parameters for `rows`, converted; needs no connection, so a process
+        reading a file can prepare them for the one writing."""
         # Column-wise: one C-level pass picks the values, each type converts its whole column.
         pick = itemgetter(*self.names)
         picked = [pick(row) for row in rows] if len(self.names) > 1 else [
@@ -41,11 +45,13 @@ class BulkStatement:
         columns: list[Sequence[Any]] = list(zip(*picked, strict=True))
         self.conversion.apply(columns)
         if self.positional:
-            params: list[Any] = list(zip(*columns, strict=True))
-        else:
-            params = [dict(zip(self.names, values, strict=True))
-                      for values in zip(*columns, strict=True)]
-        self.conn.exec_driver_sql(self.sql, params)
+            return list(zip(*columns, strict=True))
+        return [dict(zip(self.names, values, strict=True))
+                for values in zip(*columns, strict=True)]
+
+    def execute_prepared(self, params: list[Any]) -> None:
+        if params:
+            self.conn.exec_driver_sql(self.sql, params)
 
 
 class _Conversion:
@@ -106,18 +112,28 @@ class BulkInsert:
         self.copy_sql = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
 
     def execute(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        if not rows:
-            return
+        if rows:
+            self.execute_prepared(self.prepare(rows))
+
+    def prepare(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The rows as the driver takes them, converted (see `BulkStatement.prepare`)."""
         if self.fallback is not None:
-            self.fallback.execute(rows)
-            return
+            return self.fallback.prepare(rows)
         pick = itemgetter(*self.keys)
         columns: list[Sequence[Any]] = list(zip(*(pick(row) for row in rows), strict=True))
         self.conversion.apply(columns)
+        return list(zip(*columns, strict=True))
+
+    def execute_prepared(self, prepared: list[Any]) -> None:
+        if not prepared:
+            return
+        if self.fallback is not None:
+            self.fallback.execute_prepared(prepared)
+            return
         driver_connection = self.conn.connection.driver_connection
         assert driver_connection is not None  # a live connection inside the transaction
         with driver_connection.cursor() as cursor, cursor.copy(self.copy_sql) as copy:
-            for values in zip(*columns, strict=True):
+            for values in prepared:
                 copy.write_row(values)
 
 

@@ -24,8 +24,14 @@ transaction is rolled back, so a rejected file writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import Iterator
+import multiprocessing
+import multiprocessing.connection
+import pickle
+import signal
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from operator import itemgetter
@@ -70,6 +76,9 @@ _BATCH = 5000
 # Expected new rows from which the secondary indexes are rebuilt rather than kept up to date.
 _REBUILD_FROM = 50_000
 _UNKNOWN_SHOWN = 10
+# Lines from which a forked child reads the file while this process writes: below, the fork
+# costs more than it saves.
+_READ_IN_CHILD_FROM = 20_000
 
 Key = tuple[str, str]
 
@@ -97,19 +106,13 @@ def _import(conn: Connection, session: Session, reader: RowReader, name: str, fa
     new_rows = facts.lines - len(run.existing)
     rebuild = (_drop_secondary_indexes(conn)
                if new_rows >= _REBUILD_FROM and new_rows >= len(run.existing) else [])
-    for line, values in reader:
-        run.take(reader, line, values)
-        if progress and run.tally.rows % 1000 == 0:
-            progress.advance(1000)
-    if progress:
-        progress.advance(run.tally.rows % 1000)
-        progress.close()
+    if facts.lines >= _READ_IN_CHILD_FROM and "fork" in multiprocessing.get_all_start_methods():
+        _read_in_child(run, reader, full, progress)
+    else:
+        _read(run, reader, full, progress)
     if problems:
         raise ImportRejectedError(f"{len(problems)} problem(s); nothing was imported",
                                   problems, where=name)
-    run.flush()
-    if full:
-        run.close_missing()
     for index in rebuild:
         index.create(conn)
     run.report_unknown_customers()
@@ -117,6 +120,86 @@ def _import(conn: Connection, session: Session, reader: RowReader, name: str, fa
     record_import(session, summary, run.tally, actor=actor,
                   extra={"full": full, "entities": sorted(run.entities)})
     return summary
+
+
+def _read(run: _Run, reader: RowReader, full: bool, progress: Progress | None) -> None:
+    """Read, check and classify every row, writing (or handing over) the batches; a file with
+    a problem is read to its end for the list of problems, and nothing more is written."""
+    for line, values in reader:
+        run.take(reader, line, values)
+        if progress and run.tally.rows % 1000 == 0:
+            progress.advance(1000)
+    if progress:
+        progress.advance(run.tally.rows % 1000)
+        progress.close()
+    if run.problems:
+        return
+    run.flush()
+    if full:
+        run.close_missing()
+
+
+def _read_in_child(run: _Run, reader: RowReader, full: bool,
+                   progress: Progress | None) -> None:
+    """`_read` in a forked child while this process writes what it sends, in its order.
+
+    Reading and classifying a row costs about as much as writing it, so the two cores share
+    the work. The child gets the stored keys by inheritance, converts each batch to the
+    driver's parameters (plain strings and numbers, cheap to pickle) and never touches the
+    database: the writes, and so the transaction, stay here. Its outcome (counts, problems,
+    warnings) comes last; a child that ends without one fails the import, rolled back."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_read_for_parent, name="read open items", daemon=True,
+                            args=(run, reader, full, progress, receiver, sender))
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                message = pickle.loads(receiver.recv_bytes())
+            except EOFError:
+                raise RuntimeError(f"{run.filename}: the process reading the file ended "
+                                   "without finishing; nothing was imported") from None
+            if message[0] == "inserts":
+                run.insert_prepared(message[1])
+            elif message[0] == "updates":
+                run.execute_updates(message[1], message[2])
+            elif message[0] == "done":
+                run.adopt(*message[1:])
+                return
+            elif message[0] == "rejected":
+                raise ImportRejectedError(message[1], message[2], where=message[3])
+            else:
+                raise RuntimeError(f"{run.filename}: reading the file failed: {message[1]}")
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _read_for_parent(run: _Run, reader: RowReader, full: bool, progress: Progress | None,
+                     receiver: multiprocessing.connection.Connection,
+                     sender: multiprocessing.connection.Connection) -> None:
+    receiver.close()  # only the parent's end is left open: if it dies, the next send fails
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+    def send(message: tuple[Any, ...]) -> None:
+        sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    run.sink = send
+    outcome: tuple[Any, ...]
+    try:
+        _read(run, reader, full, progress)
+        outcome = ("done", run.tally, run.problems, run.warnings, run.unknown_customers,
+                   run.entities)
+    except ImportRejectedError as exc:  # sent by its parts: its constructor takes keywords
+        outcome = ("rejected", exc.message, exc.problems, exc.where)
+    except Exception:
+        outcome = ("failed", traceback.format_exc(limit=-3))
+    with contextlib.suppress(BrokenPipeError):
+        send(outcome)
 
 
 @contextmanager
@@ -208,6 +291,8 @@ class _Run:
         self.plain = PlainItemReader({}, 0, default_entity)  # replaced at the first row
         stored = ("entity", "document_number", *_FIELDS, "updated_at")
         self._insert = BulkInsert(conn, _ITEMS, stored)
+        # Where the batches go when a child reads the file (see `_read_in_child`).
+        self.sink: Callable[[tuple[Any, ...]], None] | None = None
 
     # --- one row ---------------------------------------------------------------------
 
@@ -294,15 +379,37 @@ class _Run:
     # --- writing -----------------------------------------------------------------------
 
     def _write_inserts(self) -> None:
-        self._insert.execute(self.inserts)
+        prepared = self._insert.prepare(self.inserts)
         self.inserts = []
+        if self.sink is None:
+            self.insert_prepared(prepared)
+        else:
+            self.sink(("inserts", prepared))
 
     def _write_updates(self, changed: tuple[str, ...]) -> None:
+        rows = self.updates.pop(changed)
+        if self.sink is None:
+            self.execute_updates(changed, rows)
+        else:
+            self.sink(("updates", changed, rows))
+
+    def insert_prepared(self, prepared: list[Any]) -> None:
+        self._insert.execute_prepared(prepared)
+
+    def execute_updates(self, changed: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
         statement = self._update_statements.get(changed)
         if statement is None:
             statement = self._update_statements[changed] = BulkUpdate(self.conn, _ITEMS,
                                                                       changed)
-        statement.execute(self.updates.pop(changed))
+        statement.execute(rows)
+
+    def adopt(self, tally: Tally, problems: list[str], warnings: list[str],
+              unknown_customers: dict[str, int], entities: set[str]) -> None:
+        """Take over what the child that read the file found (the lists stay the ones the
+        caller holds)."""
+        self.tally, self.unknown_customers, self.entities = tally, unknown_customers, entities
+        self.problems[:] = problems
+        self.warnings[:] = warnings
 
     def flush(self) -> None:
         if self.inserts:

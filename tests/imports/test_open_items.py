@@ -30,6 +30,15 @@ HEADER = ("entity,document_number,document_type,customer_id,currency,amount,open
           "issue_date,due_date,payment_reference,discount_rate,discount_due_date\n")
 
 
+@pytest.fixture(autouse=True, params=["read here", "read in a child"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: the rows read in this process, and read in a forked child while this
+    process writes them (what a large file gets)."""
+    if request.param == "read in a child":
+        monkeypatch.setattr(open_items, "_READ_IN_CHILD_FROM", 0)
+    return str(request.param)
+
+
 def _items(db: Database) -> dict[str, OpenItemRow]:
     with db.session() as s:
         return {f"{r.entity}/{r.document_number}": r for r in s.scalars(select(OpenItemRow))}
@@ -283,3 +292,42 @@ def test_large_import_journals_counts_not_keys(db: Database, tmp_path: Path) -> 
     assert summary.inserted == 1200
     entry = journal_rows(db)[-1]
     assert entry.data["inserted"] == 1200 and entry.data["changed_keys"] is None
+
+
+def test_read_in_a_child_stores_the_same_rows(db: Database, tmp_path: Path, reading: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A demo file, then a changed copy with --full: the whole table and the journal as the
+    import reading in this process makes them (the reference, on SQLite)."""
+    from reconciler.db.journal import JournalRow
+    from reconciler.db.session import init_database
+    from reconciler.demo import DemoConfig, generate, write_demo_files
+
+    if reading != "read in a child":
+        pytest.skip("compares the child's import with the one read here")
+    write_demo_files(generate(DemoConfig(seed=5, customers=50, open_items=3000, payments=10)),
+                     tmp_path / "demo", formats=())
+    first = tmp_path / "demo" / "open_items.csv"
+    lines = first.read_text().splitlines(keepends=True)
+    changed = write_csv(tmp_path, "changed.csv", "".join(
+        [lines[0], *(line.replace(",EUR,", ",USD,") if n % 7 == 0 else line
+                     for n, line in enumerate(lines[1:2500]))]))
+
+    def run(database: Database) -> list[object]:
+        summaries = [import_open_items(database, first, filename="open_items.csv"),
+                     import_open_items(database, changed, full=True, filename="changed.csv")]
+        with database.session() as s:
+            items = [{k: v for k, v in row._mapping.items() if k != "updated_at"}
+                     for row in s.execute(select(OpenItemRow.__table__)
+                                          .order_by(OpenItemRow.id))]
+            journal = [(r.action, r.subject, r.reason, r.data)
+                       for r in s.scalars(select(JournalRow).order_by(JournalRow.seq))]
+        return [summaries, items, journal]
+
+    got = run(db)
+    reference = Database(f"sqlite:///{tmp_path / 'reference.db'}")
+    init_database(reference)
+    monkeypatch.setattr(open_items, "_READ_IN_CHILD_FROM", 10**9)
+    try:
+        assert got == run(reference)
+    finally:
+        reference.dispose()
