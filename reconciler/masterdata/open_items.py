@@ -19,7 +19,9 @@ How the open amount is kept (the ERP and this server both settle items):
 Speed: a million rows stream through in one pass; existing keys are loaded into a dict first,
 and inserts and updates go to the database as Core executemany batches. Rows are written as
 they are read until the first bad row; after that only validation continues, and the
-transaction is rolled back, so a rejected file writes nothing.
+transaction is rolled back, so a rejected file writes nothing. A large file is read and
+classified in a forked child while this process writes the batches it sends, inside the same
+transaction (`_read_in_child`).
 """
 
 from __future__ import annotations
