@@ -21,12 +21,6 @@ from reconciler.db.session import AUTOCHECKPOINT, Database
 
 EVERY_SECONDS = 0.2
 RESTART_FRAMES = 10_000  # the log's usual size (AUTOCHECKPOINT): 40 MB
-# The writer's page cache. Each decision reads the B-trees of a dozen tables and indexes;
-# with SQLite's default 2 MB most of those pages come back from the operating system, a
-# system call each. The writer keeps its cache between its own transactions (in WAL mode
-# only another writer's commit discards it), so a large cache keeps the hot pages.
-WRITER_CACHE = "PRAGMA cache_size=-262144"  # KiB: 256 MB
-DEFAULT_CACHE = "PRAGMA cache_size=-2000"  # SQLite's default, 2 MB
 
 
 @contextmanager
@@ -34,7 +28,6 @@ def writer_connection(db: Database) -> Iterator[Connection]:
     """A connection for a long run of commits, with a checkpointing thread beside it."""
     connection = db.engine.connect()
     _run(connection, "PRAGMA wal_autocheckpoint=0")
-    _run(connection, WRITER_CACHE)
     driver = connection.connection.driver_connection
     assert driver is not None  # a live connection, just checked out
     # Every transaction of the writer writes: it takes the write lock as it begins (BEGIN
@@ -56,7 +49,6 @@ def writer_connection(db: Database) -> Iterator[Connection]:
         event.remove(connection, "begin", _begin_immediate)
         driver.isolation_level = ""  # back to the driver's default: deferred
         _run(connection, AUTOCHECKPOINT)
-        _run(connection, DEFAULT_CACHE)  # the connection goes back to the pool
         connection.close()
 
 
