@@ -41,19 +41,12 @@ One file is one database transaction with one journal row (`bank_file.imported` 
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import itertools
-import multiprocessing
 import os
-import pickle
-import signal
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, cast
 
@@ -75,6 +68,7 @@ from reconciler.domain import (
     Transaction,
 )
 from reconciler.errors import ParseError
+from reconciler.forked import ForkedCall, can_fork
 from reconciler.mapping import DERIVED_REFERENCE, charges_amount, transaction_details
 from reconciler.masterdata.bulk import BulkStatement
 
@@ -144,7 +138,7 @@ def import_files(db: Database, files: Iterable[tuple[str, bytes]], *,
     child fails to deliver."""
     items = iter(files)
     first = list(itertools.islice(items, 2))
-    if len(first) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if len(first) < 2 or not can_fork():
         for filename, data in itertools.chain(first, items):
             yield import_file(db, data, filename, source=source, actor=actor,
                               quarantine_dir=quarantine_dir, max_bytes=max_bytes)
@@ -173,43 +167,25 @@ class _Ahead:
     filename: str
     data: bytes
     sha: str
-    child: tuple[BaseProcess, Connection] | None
+    child: ForkedCall[ParseOutcome] | None
 
     def outcome(self) -> ParseOutcome | None:
         """The child's parse outcome; None (the import parses itself) if the child gave none."""
-        if self.child is None:
-            return None
-        process, reader = self.child
-        try:
-            sent = reader.recv_bytes()
-        except (EOFError, OSError):  # the child died (killed, out of memory)
-            return None
-        finally:
-            reader.close()
-            process.join()
-            self.child = None
-        parsed: ParseOutcome = pickle.loads(sent)
-        return parsed
+        child, self.child = self.child, None
+        return None if child is None else child.result()
 
     def stop(self) -> None:
         if self.child is not None:
-            process, reader = self.child
-            reader.close()
-            process.terminate()
-            process.join()
+            self.child.stop()
             self.child = None
 
 
 def _parse_ahead(db: Database, filename: str, data: bytes, max_bytes: int | None,
                  shas: set[str]) -> _Ahead:
-    """Fork a child to parse the file unless its import will not need it: over the size
-    limit, already stored (a duplicate is not parsed), or the same bytes as a file earlier in
-    the batch. The import decides those again, in its transaction; the check only saves work.
-
-    The child inherits the bytes (nothing is sent to it) and sends back the pickled outcome,
-    a tenth of the parse's cost. It leaves the database alone; it holds no end of the pipe
-    but its own, so if this process dies its send fails and it ends instead of lingering
-    with a copy of the database connection."""
+    """Fork a child to parse the file (`reconciler.forked`) unless its import will not need
+    it: over the size limit, already stored (a duplicate is not parsed), or the same bytes as
+    a file earlier in the batch. The import decides those again, in its transaction; the
+    check only saves work. Pickling the outcome costs a tenth of the parse."""
     sha = hashlib.sha256(data).hexdigest()
     ahead = _Ahead(filename, data, sha, None)
     if (max_bytes is not None and len(data) > max_bytes) or sha in shas:
@@ -219,25 +195,9 @@ def _parse_ahead(db: Database, filename: str, data: bytes, max_bytes: int | None
         status = session.scalar(select(BankFileRow.status).where(BankFileRow.sha256 == sha))
     if status is not None and status != QUARANTINED:
         return ahead
-    context = multiprocessing.get_context("fork")
-    reader, writer = context.Pipe(duplex=False)
-    process = context.Process(target=_parse_in_child, args=(data, filename, reader, writer),
-                              name=f"parse {os.path.basename(filename)}", daemon=True)
-    process.start()
-    writer.close()
-    ahead.child = (process, reader)
+    ahead.child = ForkedCall(parse_outcome, data, filename,
+                             name=f"parse {os.path.basename(filename)}")
     return ahead
-
-
-def _parse_in_child(data: bytes, filename: str, reader: Connection, writer: Connection) -> None:
-    reader.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    # The parent's objects are never freed here: the collector need not walk them (and copy
-    # the pages it touches).
-    gc.freeze()
-    outcome = parse_outcome(data, filename)
-    with contextlib.suppress(BrokenPipeError):  # the parent is gone or no longer wants it
-        writer.send_bytes(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _import(db: Database, data: bytes, filename: str, sha: str, parsed: ParseOutcome | None,

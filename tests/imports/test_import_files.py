@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, select
 
-from reconciler import statements
+from reconciler import forked
 from reconciler.db.bank import BankFileRow, StatementRow, TransactionRow
 from reconciler.db.journal import JournalRow
 from reconciler.db.session import Database, init_database
@@ -138,7 +138,7 @@ def test_a_child_that_dies_leaves_the_parse_to_the_import(
     def die(*_args: object) -> None:
         os._exit(1)
 
-    monkeypatch.setattr(statements, "_parse_in_child", die)
+    monkeypatch.setattr(forked, "_run", die)
     batch = [(p.name, p.read_bytes()) for p in demo_files[:3]]
     assert [r.status for r in import_files(db, batch)] == ["imported"] * 3
     assert not multiprocessing.active_children()

@@ -1,0 +1,74 @@
+"""A function computed in a forked child while this process goes on with other work.
+
+The imports use it to parse the next bank file while the current one is stored: parsing needs
+no database and is most of a file's cost, so the second core does it. The child inherits its
+arguments through the fork (nothing is sent to it) and sends back its pickled result. It
+holds no end of the pipe but its own, so if this process dies its send fails and it ends,
+instead of lingering with a copy of the database connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import pickle
+import signal
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class ForkedCall(Generic[T]):
+    """`function(*args)` in a forked child; `result()` collects it, None if the child failed."""
+
+    def __init__(self, function: Callable[..., T], *args: Any, name: str) -> None:
+        context = multiprocessing.get_context("fork")
+        self._reader, writer = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run, args=(function, args, self._reader, writer),
+                                        name=name, daemon=True)
+        self._process.start()
+        writer.close()
+        self._done = False
+
+    def result(self) -> T | None:
+        """Wait for the child's result; None when it died (killed, out of memory)."""
+        if self._done:
+            raise RuntimeError("the result was collected already")
+        try:
+            sent = self._reader.recv_bytes()
+        except (EOFError, OSError):
+            return None
+        finally:
+            self._finish()
+        found: T = pickle.loads(sent)
+        return found
+
+    def stop(self) -> None:
+        """The result is no longer wanted: end the child."""
+        if not self._done:
+            self._process.terminate()
+            self._finish()
+
+    def _finish(self) -> None:
+        self._reader.close()
+        self._process.join()
+        self._done = True
+
+
+def _run(function: Callable[..., Any], args: tuple[Any, ...], reader: Connection,
+         writer: Connection) -> None:
+    reader.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # The parent's objects are never freed here: the collector need not walk them (and copy
+    # the pages it touches).
+    gc.freeze()
+    result = function(*args)
+    with contextlib.suppress(BrokenPipeError):  # the parent is gone or no longer wants it
+        writer.send_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
