@@ -47,6 +47,7 @@ from reconciler.db.ledger import CustomerRow, OpenItemRow
 from reconciler.db.matching import ApplicationLineRow, ApplicationRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
+from reconciler.forked import can_fork
 from reconciler.masterdata.bulk import BulkInsert, BulkUpdate
 from reconciler.masterdata.csvfile import (
     CsvSource,
@@ -108,7 +109,7 @@ def _import(conn: Connection, session: Session, reader: RowReader, name: str, fa
     new_rows = facts.lines - len(run.existing)
     rebuild = (_drop_secondary_indexes(conn)
                if new_rows >= _REBUILD_FROM and new_rows >= len(run.existing) else [])
-    if facts.lines >= _READ_IN_CHILD_FROM and "fork" in multiprocessing.get_all_start_methods():
+    if facts.lines >= _READ_IN_CHILD_FROM and can_fork():
         _read_in_child(run, reader, full, progress)
     else:
         _read(run, reader, full, progress)
