@@ -1,10 +1,12 @@
-"""A function computed in a forked child while this process goes on with other work.
+"""Work done in a forked child while this process goes on with other work.
 
-The imports use it to parse the next bank file while the current one is stored: parsing needs
-no database and is most of a file's cost, so the second core does it. The child inherits its
-arguments through the fork (nothing is sent to it) and sends back its pickled result. It
-holds no end of the pipe but its own, so if this process dies its send fails and it ends,
-instead of lingering with a copy of the database connection.
+The imports use it to parse the next bank file while the current one is stored, and to read
+a large master-data file while this process writes the batches read so far: reading needs no
+database and is much of an import's cost, so the second core does it. The child inherits its
+arguments through the fork (nothing is sent to it) and sends back pickled results: one
+(`ForkedCall`) or a stream of them (`ForkedFeed`). It holds no end of the pipe but its own, so
+if this process dies its send fails and it ends, instead of lingering with a copy of the
+database connection.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import gc
 import multiprocessing
 import pickle
 import signal
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
 
@@ -72,3 +75,67 @@ def _run(function: Callable[..., Any], args: tuple[Any, ...], reader: Connection
     result = function(*args)
     with contextlib.suppress(BrokenPipeError):  # the parent is gone or no longer wants it
         writer.send_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class ForkedFeedError(RuntimeError):
+    """The child of a `ForkedFeed` raised; the message is the end of its traceback."""
+
+
+class ForkedFeed:
+    """`produce(send, *args)` in a forked child, which calls `send(message)` as it goes;
+    `messages()` yields the messages here, in their order, while the child is still working.
+
+    A child that raises ends the feed with `ForkedFeedError`; one that dies (killed, out of
+    memory) simply ends it, so the caller should expect a last message that says "done"."""
+
+    def __init__(self, produce: Callable[..., None], *args: Any, name: str) -> None:
+        context = multiprocessing.get_context("fork")
+        self._reader, writer = context.Pipe(duplex=False)
+        self._process = context.Process(target=_feed, args=(produce, args, self._reader, writer),
+                                        name=name, daemon=True)
+        self._process.start()
+        writer.close()
+
+    def messages(self) -> Iterator[Any]:
+        while True:
+            try:
+                sent = self._reader.recv_bytes()
+            except (EOFError, OSError):
+                return
+            message = pickle.loads(sent)
+            if isinstance(message, _Failure):
+                raise ForkedFeedError(message.text)
+            yield message
+
+    def close(self) -> None:
+        """End the child if it is still at work (the rest of its messages is not wanted)."""
+        self._reader.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+class _Failure:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Failure, (self.text,))
+
+
+def _feed(produce: Callable[..., None], args: tuple[Any, ...], reader: Connection,
+          writer: Connection) -> None:
+    reader.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    gc.freeze()
+
+    def send(message: object) -> None:
+        writer.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    with contextlib.suppress(BrokenPipeError):  # the parent is gone or no longer wants more
+        try:
+            produce(send, *args)
+        except Exception:
+            send(_Failure(traceback.format_exc(limit=-3)))

@@ -20,9 +20,17 @@ from reconciler.db.base import utcnow
 from reconciler.db.ledger import CustomerIbanRow, CustomerRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
+from reconciler.forked import ForkedFeed, ForkedFeedError, can_fork
 from reconciler.masterdata import fields
 from reconciler.masterdata.bulk import BulkInsert, BulkUpdate
-from reconciler.masterdata.csvfile import CsvSource, CsvSpec, RowReader, open_intake
+from reconciler.masterdata.csvfile import (
+    CsvSource,
+    CsvSpec,
+    Intake,
+    RowReader,
+    no_cyclic_gc,
+    open_intake,
+)
 from reconciler.masterdata.summary import ImportSummary, Tally, record_import
 from reconciler.names import normalize_name
 from reconciler.progress import Progress
@@ -38,6 +46,10 @@ _FIELDS = ("name", "normalized_name", "parent_customer_id", "segment", "country"
            "payment_terms", "email", "credit_limit", "currency", "language")
 _CUSTOMERS = cast(Table, CustomerRow.__table__)
 _IBANS = cast(Table, CustomerIbanRow.__table__)
+_BATCH = 5000
+# Lines from which a forked child reads the file while this process writes: below, the fork
+# costs more than it saves.
+_READ_IN_CHILD_FROM = 20_000
 
 
 def import_customers(db: Database, source: CsvSource, *, filename: str | None = None,
@@ -45,42 +57,186 @@ def import_customers(db: Database, source: CsvSource, *, filename: str | None = 
                      progress: Progress | None = None) -> ImportSummary:
     """Upsert the customer master from `source`; all or nothing (`ImportRejectedError`)."""
     intake = open_intake(source, filename, SPEC, progress)
-    name, facts, reader = intake.name, intake.facts, intake.reader
-    problems, warnings = intake.problems, intake.warnings
-    parsed: dict[str, tuple[int, dict[str, Any], tuple[str, ...] | None]] = {}
-    for line, values in reader:
-        record = _read_customer(reader, line, values, problems)
-        if record is None:
-            continue
-        customer_id, row, ibans = record
-        if customer_id in parsed:
-            problems.append(f"{name} line {line}, column customer_id: {customer_id!r} appears "
-                            f"twice (first at line {parsed[customer_id][0]})")
-            continue
-        parsed[customer_id] = (line, row, ibans)
-        if progress:
-            progress.advance()
-    if progress:
-        progress.close()
-    present = [f for f in _FIELDS if f == "normalized_name" or reader.index(f) is not None]
-    with db.transaction() as session:
+    name, facts = intake.name, intake.facts
+    with no_cyclic_gc(), db.transaction() as session:
         conn = session.connection()
-        existing = _load_existing(conn)
-        for customer_id, (line, row, _) in parsed.items():
-            parent = row.get("parent_customer_id")
-            if parent == customer_id:
-                problems.append(f"{name} line {line}, column parent_customer_id: "
-                                f"{parent!r} is the customer itself")
-            elif parent and parent not in parsed and parent not in existing:
-                warnings.append(f"{name} line {line}: parent customer {parent!r} is unknown")
-        if problems:
-            raise ImportRejectedError(f"{len(problems)} problem(s); nothing was imported",
-                                      problems, where=name)
-        tally = Tally(rows=len(parsed))
-        _write(conn, parsed, existing, present, tally)
-        summary = tally.summary("customers", name, facts.sha256, warnings)
-        record_import(session, summary, tally, actor=actor)
+        run = _Run(conn, intake)
+        if facts.lines >= _READ_IN_CHILD_FROM and can_fork():
+            _read_in_child(run, progress)
+        else:
+            run.read(progress)
+        if run.problems:
+            raise ImportRejectedError(f"{len(run.problems)} problem(s); nothing was imported",
+                                      run.problems, where=name)
+        if run.iban_sets:
+            _replace_ibans(conn, run.iban_sets,
+                           [run.existing[c][0] for c in run.iban_sets if c in run.existing])
+        summary = run.tally.summary("customers", name, facts.sha256, run.warnings)
+        record_import(session, summary, run.tally, actor=actor)
     return summary
+
+
+def _read_in_child(run: _Run, progress: Progress | None) -> None:
+    """`_Run.read` in a forked child while this process writes the batches it sends, in
+    their order and in this process's transaction.
+
+    Reading and checking a customer (its name normalised, its IBANs verified) costs more than
+    writing it, so the two cores share the work; the child gets the stored customers by
+    inheritance and never touches the database. Its outcome (counts, problems, warnings, the
+    IBANs to store) comes last; a child that ends without one fails the import, rolled back."""
+    feed = ForkedFeed(_read_for_parent, run, progress, name="read customers")
+    try:
+        for message in feed.messages():
+            if message[0] == "inserts":
+                run.insert_prepared(message[1])
+            elif message[0] == "updates":
+                run.execute_updates(message[1])
+            elif message[0] == "rejected":
+                raise ImportRejectedError(message[1], message[2], where=message[3])
+            else:
+                run.adopt(*message[1:])
+                return
+    except ForkedFeedError as exc:
+        raise RuntimeError(f"{run.filename}: reading the file failed: {exc}") from None
+    finally:
+        feed.close()
+    raise RuntimeError(f"{run.filename}: the process reading the file ended without "
+                       "finishing; nothing was imported")
+
+
+def _read_for_parent(send: Callable[[tuple[Any, ...]], None], run: _Run,
+                     progress: Progress | None) -> None:
+    run.sink = send
+    try:
+        run.read(progress)
+    except ImportRejectedError as exc:  # sent by its parts: its constructor takes keywords
+        send(("rejected", exc.message, exc.problems, exc.where))
+        return
+    send(("done", run.tally, run.problems, run.warnings, run.iban_sets))
+
+
+class _Run:
+    """One import: the stored customers, the rows read so far, the batches waiting to be
+    written (here, or sent to the process that writes when a child reads)."""
+
+    def __init__(self, conn: Connection, intake: Intake) -> None:
+        self.reader, self.filename = intake.reader, intake.name
+        self.problems, self.warnings = intake.problems, intake.warnings
+        self.existing = _load_existing(conn)
+        self.tally = Tally()
+        self.now = utcnow()
+        # customer id -> (line, parent customer id): for the duplicate and parent checks.
+        self.parsed: dict[str, tuple[int, str | None]] = {}
+        self.present: list[str] = []  # the stored fields this file has a column for
+        self.inserts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        # The IBANs to store, in file order: every new customer's, changed ones of the others.
+        self.iban_sets: dict[str, tuple[str, ...]] = {}
+        self._insert = BulkInsert(conn, _CUSTOMERS, ("customer_id", *_FIELDS, "updated_at"))
+        self._update: BulkUpdate | None = None  # made at the first update, in this process
+        self.conn = conn
+        self.sink: Callable[[tuple[Any, ...]], None] | None = None
+
+    def read(self, progress: Progress | None) -> None:
+        """Read and check every row, writing the batches until the first problem (after it
+        only the checks go on: the import will be rejected)."""
+        reader, parsed, problems = self.reader, self.parsed, self.problems
+        for line, values in reader:
+            record = _read_customer(reader, line, values, problems)
+            if record is None:
+                continue
+            customer_id, row, ibans = record
+            first = parsed.get(customer_id)
+            if first is not None:
+                problems.append(f"{self.filename} line {line}, column customer_id: "
+                                f"{customer_id!r} appears twice (first at line {first[0]})")
+                continue
+            parsed[customer_id] = (line, row["parent_customer_id"])
+            if not self.present:
+                self.present = [f for f in _FIELDS
+                                if f == "normalized_name" or reader.index(f) is not None]
+            if not problems:
+                self._classify(customer_id, row, ibans)
+            if progress:
+                progress.advance()
+        if progress:
+            progress.close()
+        self._check_parents()
+        self.tally.rows = len(parsed)
+        if not problems:
+            self._write_inserts()
+            self._write_updates()
+
+    def _check_parents(self) -> None:
+        for customer_id, (line, parent) in self.parsed.items():
+            if parent == customer_id:
+                self.problems.append(f"{self.filename} line {line}, column parent_customer_id: "
+                                     f"{parent!r} is the customer itself")
+            elif parent and parent not in self.parsed and parent not in self.existing:
+                self.warnings.append(f"{self.filename} line {line}: parent customer "
+                                     f"{parent!r} is unknown")
+
+    def _classify(self, customer_id: str, row: dict[str, Any],
+                  ibans: tuple[str, ...] | None) -> None:
+        known = self.existing.get(customer_id)
+        if known is None:
+            row["customer_id"] = customer_id
+            row["updated_at"] = self.now
+            self.inserts.append(row)
+            self.iban_sets[customer_id] = ibans or ()
+            self.tally.add("inserted", customer_id)
+            if len(self.inserts) >= _BATCH:
+                self._write_inserts()
+            return
+        pk, stored, stored_ibans = known
+        changed = any(stored[f] != row[f] for f in self.present)
+        ibans_changed = ibans is not None and ibans != stored_ibans
+        if not changed and not ibans_changed:
+            self.tally.unchanged += 1
+            return
+        # A column the file does not have keeps the stored value.
+        merged = {**stored, **{f: row[f] for f in self.present}}
+        self.updates.append({"b_id": pk, **merged, "updated_at": self.now})
+        if ibans_changed:
+            self.iban_sets[customer_id] = ibans or ()
+        self.tally.add("updated", customer_id)
+        if len(self.updates) >= _BATCH:
+            self._write_updates()
+
+    def _write_inserts(self) -> None:
+        if not self.inserts:
+            return
+        prepared = self._insert.prepare(self.inserts)
+        self.inserts = []
+        if self.sink is None:
+            self.insert_prepared(prepared)
+        else:
+            self.sink(("inserts", prepared))
+
+    def _write_updates(self) -> None:
+        rows, self.updates = self.updates, []
+        if not rows:
+            return
+        if self.sink is None:
+            self.execute_updates(rows)
+        else:
+            self.sink(("updates", rows))
+
+    def insert_prepared(self, prepared: list[Any]) -> None:
+        self._insert.execute_prepared(prepared)
+
+    def execute_updates(self, rows: list[dict[str, Any]]) -> None:
+        if self._update is None:
+            self._update = BulkUpdate(self.conn, _CUSTOMERS, _FIELDS)
+        self._update.execute(rows)
+
+    def adopt(self, tally: Tally, problems: list[str], warnings: list[str],
+              iban_sets: dict[str, tuple[str, ...]]) -> None:
+        """Take over what the child that read the file found (the lists stay the ones the
+        caller holds)."""
+        self.tally, self.iban_sets = tally, iban_sets
+        self.problems[:] = problems
+        self.warnings[:] = warnings
 
 
 def _read_customer(reader: RowReader, line: int, values: list[str], problems: list[str]
@@ -170,41 +326,6 @@ def _load_existing(conn: Connection) -> dict[str, tuple[int, dict[str, Any], tup
         stored = {f: mapping[f] for f in _FIELDS}
         existing[row.customer_id] = (row.id, stored, tuple(sorted(ibans.get(row.id, ()))))
     return existing
-
-
-def _write(conn: Connection,
-           parsed: dict[str, tuple[int, dict[str, Any], tuple[str, ...] | None]],
-           existing: dict[str, tuple[int, dict[str, Any], tuple[str, ...]]],
-           present: list[str], tally: Tally) -> None:
-    now = utcnow()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    iban_sets: dict[str, tuple[str, ...]] = {}
-    for customer_id, (_, row, ibans) in parsed.items():
-        known = existing.get(customer_id)
-        if known is None:
-            inserts.append({"customer_id": customer_id, **row, "updated_at": now})
-            iban_sets[customer_id] = ibans or ()
-            tally.add("inserted", customer_id)
-            continue
-        pk, stored, stored_ibans = known
-        wanted = {f: row[f] for f in present}
-        changed_fields = {f: v for f, v in wanted.items() if stored[f] != v}
-        ibans_changed = ibans is not None and ibans != stored_ibans
-        if not changed_fields and not ibans_changed:
-            tally.unchanged += 1
-            continue
-        merged = {**stored, **wanted}
-        updates.append({"b_id": pk, **merged, "updated_at": now})
-        if ibans_changed:
-            iban_sets[customer_id] = ibans or ()
-        tally.add("updated", customer_id)
-    if inserts:
-        BulkInsert(conn, _CUSTOMERS, ("customer_id", *_FIELDS, "updated_at")).execute(inserts)
-    if updates:
-        BulkUpdate(conn, _CUSTOMERS, _FIELDS).execute(updates)
-    if iban_sets:
-        _replace_ibans(conn, iban_sets, [existing[c][0] for c in iban_sets if c in existing])
 
 
 def _replace_ibans(conn: Connection, iban_sets: dict[str, tuple[str, ...]],

@@ -26,13 +26,6 @@ transaction (`_read_in_child`).
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import multiprocessing
-import multiprocessing.connection
-import pickle
-import signal
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -47,13 +40,14 @@ from reconciler.db.ledger import CustomerRow, OpenItemRow
 from reconciler.db.matching import ApplicationLineRow, ApplicationRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
-from reconciler.forked import can_fork
+from reconciler.forked import ForkedFeed, ForkedFeedError, can_fork
 from reconciler.masterdata.bulk import BulkInsert, BulkUpdate
 from reconciler.masterdata.csvfile import (
     CsvSource,
     CsvSpec,
     FileFacts,
     RowReader,
+    no_cyclic_gc,
     open_intake,
 )
 from reconciler.masterdata.item_rows import PlainItemReader, read_item
@@ -94,7 +88,7 @@ def import_open_items(db: Database, source: CsvSource, *, full: bool = False,
     intake = open_intake(source, filename, SPEC, progress)
     name, facts, reader = intake.name, intake.facts, intake.reader
     problems, warnings = intake.problems, intake.warnings
-    with _no_cyclic_gc(), db.transaction() as session:
+    with no_cyclic_gc(), db.transaction() as session:
         conn = session.connection()
         with _big_page_cache(conn):
             summary = _import(conn, session, reader, name, facts, full, default_entity,
@@ -151,19 +145,9 @@ def _read_in_child(run: _Run, reader: RowReader, full: bool,
     driver's parameters (plain strings and numbers, cheap to pickle) and never touches the
     database: the writes, and so the transaction, stay here. Its outcome (counts, problems,
     warnings) comes last; a child that ends without one fails the import, rolled back."""
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_read_for_parent, name="read open items", daemon=True,
-                            args=(run, reader, full, progress, receiver, sender))
-    child.start()
-    sender.close()
+    feed = ForkedFeed(_read_for_parent, run, reader, full, progress, name="read open items")
     try:
-        while True:
-            try:
-                message = pickle.loads(receiver.recv_bytes())
-            except EOFError:
-                raise RuntimeError(f"{run.filename}: the process reading the file ended "
-                                   "without finishing; nothing was imported") from None
+        for message in feed.messages():
             if message[0] == "inserts":
                 run.insert_prepared(message[1])
             elif message[0] == "updates":
@@ -171,54 +155,26 @@ def _read_in_child(run: _Run, reader: RowReader, full: bool,
             elif message[0] == "done":
                 run.adopt(*message[1:])
                 return
-            elif message[0] == "rejected":
-                raise ImportRejectedError(message[1], message[2], where=message[3])
             else:
-                raise RuntimeError(f"{run.filename}: reading the file failed: {message[1]}")
+                raise ImportRejectedError(message[1], message[2], where=message[3])
+    except ForkedFeedError as exc:
+        raise RuntimeError(f"{run.filename}: reading the file failed: {exc}") from None
     finally:
-        receiver.close()
-        if child.is_alive():
-            child.terminate()
-        child.join()
+        feed.close()
+    raise RuntimeError(f"{run.filename}: the process reading the file ended without "
+                       "finishing; nothing was imported")
 
 
-def _read_for_parent(run: _Run, reader: RowReader, full: bool, progress: Progress | None,
-                     receiver: multiprocessing.connection.Connection,
-                     sender: multiprocessing.connection.Connection) -> None:
-    receiver.close()  # only the parent's end is left open: if it dies, the next send fails
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-
-    def send(message: tuple[Any, ...]) -> None:
-        sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-
+def _read_for_parent(send: Callable[[tuple[Any, ...]], None], run: _Run, reader: RowReader,
+                     full: bool, progress: Progress | None) -> None:
     run.sink = send
-    outcome: tuple[Any, ...]
     try:
         _read(run, reader, full, progress)
-        outcome = ("done", run.tally, run.problems, run.warnings, run.unknown_customers,
-                   run.entities)
     except ImportRejectedError as exc:  # sent by its parts: its constructor takes keywords
-        outcome = ("rejected", exc.message, exc.problems, exc.where)
-    except Exception:
-        outcome = ("failed", traceback.format_exc(limit=-3))
-    with contextlib.suppress(BrokenPipeError):
-        send(outcome)
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of row tuples are alive.
-
-    The rows form no reference cycles, yet every few thousand allocations the collector would
-    walk all of them again, which makes a million-row import quadratic.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+        send(("rejected", exc.message, exc.problems, exc.where))
+        return
+    send(("done", run.tally, run.problems, run.warnings, run.unknown_customers,
+          run.entities))
 
 
 @contextmanager
