@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from reconciler.db.base import utcnow
+from reconciler.db.base import JSONText, utcnow
 from reconciler.db.journal import JournalHeadRow, JournalRow
 from reconciler.db.prepared import Prepared, holds_write_lock
 from reconciler.domain import JournalEntry
@@ -43,19 +43,19 @@ _CANONICAL = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False
 
 def canonical_data(data: dict[str, Any]) -> dict[str, Any]:
     """The data as it will be stored (JSON round trip), so the hash is reproducible."""
-    return _canonical(data)[0]
+    loaded: dict[str, Any] = json.loads(_canonical_text(data))
+    return loaded
 
 
-def _canonical(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """The stored form of the data and its canonical JSON text (sorted keys, no spaces)."""
-    text = json.dumps(data, default=_default, **_CANONICAL)  # type: ignore[arg-type]
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded, text
+def _canonical_text(data: dict[str, Any]) -> str:
+    """The data's canonical JSON text (sorted keys, no spaces): what the row stores and what
+    its hash covers."""
+    return json.dumps(data, default=_default, **_CANONICAL)  # type: ignore[arg-type]
 
 
 def entry_hash(seq: int, at: dt.datetime, actor: str, action: str, subject: str, reason: str,
                data: dict[str, Any], prev_hash: str) -> str:
-    return _hash(seq, at, actor, action, subject, reason, _canonical(data)[1], prev_hash)
+    return _hash(seq, at, actor, action, subject, reason, _canonical_text(data), prev_hash)
 
 
 def _hash(seq: int, at: dt.datetime, actor: str, action: str, subject: str, reason: str,
@@ -85,12 +85,12 @@ def record_many(session: Session, lines: list[JournalLine]) -> int:
     seq, previous = _lock_head(session)
     rows = []
     for actor, action, subject, reason, data in lines:
-        stored, text = _canonical(data or {})
+        text = _canonical_text(data or {})
         at = utcnow()
         seq += 1
         digest = _hash(seq, at, actor, action, subject, reason, text, previous)
         rows.append({"p_seq": seq, "p_at": at, "p_actor": actor, "p_action": action,
-                     "p_subject": subject, "p_reason": reason, "p_data": stored,
+                     "p_subject": subject, "p_reason": reason, "p_data": JSONText(text),
                      "p_prev_hash": previous, "p_hash": digest})
         previous = digest
     if rows:

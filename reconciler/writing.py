@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
@@ -25,10 +25,10 @@ from reconciler import __version__, journal
 from reconciler.applying import apply_claimed, claim_state
 from reconciler.db.bank import TransactionRow
 from reconciler.db.base import utcnow
-from reconciler.db.checkpoints import writer_connection
 from reconciler.db.matching import MatchRunRow, ProposalRow
 from reconciler.db.prepared import Prepared
 from reconciler.db.session import Database
+from reconciler.db.writer import SqliteWriter, writer_connection
 from reconciler.domain import Decision, ItemKey, Payment, Proposal
 from reconciler.errors import ReconError
 from reconciler.heap import long_lived
@@ -133,8 +133,8 @@ class _Sessions:
     """One session per applying thread, kept for all its decisions (each decision is still
     its own database transaction): opening a session and checking out a connection for each
     of a hundred thousand decisions cost more than the decisions. SQLite's single writer
-    gets a connection whose log is checkpointed by a second thread
-    (`reconciler.db.checkpoints`)."""
+    begins and commits each decision at its driver and has its log checkpointed by a second
+    thread (`reconciler.db.writer`)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -142,19 +142,20 @@ class _Sessions:
         self._opened: list[Session] = []
         self._lock = threading.Lock()
         self._stack = ExitStack()
+        self._writer: SqliteWriter | None = None
 
-    def get(self) -> Session:
+    def decision(self) -> AbstractContextManager[Session]:
+        """A session in a new database transaction, committed when the block ends."""
+        if not self._db.is_postgres:
+            if self._writer is None:
+                self._writer = self._stack.enter_context(writer_connection(self._db))
+            return self._writer.decision()
         session: Session | None = getattr(self._local, "session", None)
         if session is None:
-            if self._db.is_postgres:
-                session = self._db.session()
-            else:
-                connection = self._stack.enter_context(writer_connection(self._db))
-                session = Session(bind=connection, expire_on_commit=False)
-            self._local.session = session
+            session = self._local.session = self._db.session()
             with self._lock:
                 self._opened.append(session)
-        return session
+        return _begun(session)
 
     def __enter__(self) -> _Sessions:
         return self
@@ -163,6 +164,12 @@ class _Sessions:
         for session in self._opened:
             session.close()
         self._stack.close()
+
+
+@contextmanager
+def _begun(session: Session) -> Iterator[Session]:
+    with session.begin():
+        yield session
 
 
 def _groups_sharing_items(lines: Sequence[DecidedLine]) -> list[list[DecidedLine]]:
@@ -191,8 +198,7 @@ def _apply_group(sessions: _Sessions, settings: Settings, registry: Any,
     consumed: dict[ItemKey, Decimal] = {}  # settled by earlier lines of this group, this run
     outcomes = []
     for line in group:
-        outcome = _apply_automatically(sessions.get(), settings, registry, line, view,
-                                       consumed)
+        outcome = _apply_automatically(sessions, settings, registry, line, view, consumed)
         if outcome == "applied":
             for allocation in line.proposals[0].allocations:
                 consumed[allocation.item] = consumed.get(allocation.item, ZERO) \
@@ -201,7 +207,7 @@ def _apply_group(sessions: _Sessions, settings: Settings, registry: Any,
     return outcomes
 
 
-def _apply_automatically(session: Session, settings: Settings, registry: Any,
+def _apply_automatically(sessions: _Sessions, settings: Settings, registry: Any,
                          line: DecidedLine, view: CandidateView,
                          consumed: Mapping[ItemKey, Decimal]) -> str:
     proposal = line.proposals[0]
@@ -210,7 +216,7 @@ def _apply_automatically(session: Session, settings: Settings, registry: Any,
     actor = _actor(registry, proposal.matcher)
     explanation = explain(proposal, 1, proposal, line.notes[0], line.reasons)
     try:
-        with session.begin():
+        with sessions.decision() as session:
             if apply_claimed(session, proposal, actor=actor, settings=settings.matching,
                              expected_open=seen, explanation=explanation) is None:
                 return "skipped"

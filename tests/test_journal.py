@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import delete, select, text, update
 
 from reconciler import journal
+from reconciler.db.base import JSONText, serialize_json
 from reconciler.db.journal import JournalRow
 from reconciler.db.session import Database
 
@@ -85,3 +89,24 @@ def test_a_second_writer_waits_for_the_first_and_continues_its_chain(db: Databas
         subjects = [r.subject for r in s.query(JournalRow).order_by(JournalRow.seq)]
     assert report.ok and report.rows == 2
     assert subjects == ["s:1", "s:2"]
+
+
+def test_a_row_stores_the_canonical_text_its_hash_covers(db: Database) -> None:
+    """The data is serialized once: the text hashed is the text stored (on SQLite byte for
+    byte; PostgreSQL's JSON type keeps it as given too), and it reads back as the data."""
+    data = {"amount": Decimal("12.30"), "on": dt.date(2026, 3, 1), "who": "Müller", "n": 3}
+    with db.transaction() as s:
+        journal.record(s, actor="user:alice", action="item.upserted", subject="item:1",
+                       data=data)
+    expected = '{"amount":"12.30","n":3,"on":"2026-03-01","who":"Müller"}'
+    with db.session() as s:
+        cast_text = "data::text" if db.is_postgres else "data"
+        assert s.scalar(text(f"SELECT {cast_text} FROM journal")) == expected
+        row = s.scalars(select(JournalRow)).one()
+        assert row.data == {"amount": "12.30", "n": 3, "on": "2026-03-01", "who": "Müller"}
+        assert journal.verify(s).ok
+
+
+def test_other_json_columns_are_serialized_as_before() -> None:
+    assert serialize_json({"b": [1, "x"], "a": None}) == '{"b": [1, "x"], "a": null}'
+    assert serialize_json(JSONText('{"a":1}')) == '{"a":1}'

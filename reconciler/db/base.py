@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -77,6 +78,19 @@ def _trimmed(value: Decimal) -> Decimal:
         if shorter == value:
             return shorter
     return value.quantize(_TEN_THOUSANDTH)
+
+
+class JSONText(str):
+    """A JSON value serialized already, such as a journal row's canonical data: a JSON column
+    stores the text as it is instead of serializing the string once more."""
+
+
+def serialize_json(value: Any) -> str:
+    """Every engine's JSON serializer (`make_engine`): `JSONText` as it is, anything else
+    by `json.dumps`, as SQLAlchemy would."""
+    if isinstance(value, JSONText):
+        return str.__str__(value)
+    return json.dumps(value)
 
 
 class Rate(TypeDecorator[Decimal]):

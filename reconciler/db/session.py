@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from reconciler.db.base import serialize_json
+
 DEFAULT_URL = "sqlite:///recon.db"
 # SQLite copies its write-ahead log back into the database every 40 MB instead of every 4 MB:
 # a matcher run commits each of its decisions, and each copy waits for the disk twice.
@@ -19,6 +21,7 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    kwargs.setdefault("json_serializer", serialize_json)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)

@@ -1,4 +1,5 @@
-"""SQLite's log is copied back by the checkpointing thread while the writer commits."""
+"""The matcher run's SQLite writer: a transaction per decision at the driver, and the log
+copied back by the checkpointing thread while the writer commits."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from reconciler.db.checkpoints import writer_connection
 from reconciler.db.prepared import holds_write_lock
 from reconciler.db.session import Database, init_database
+from reconciler.db.writer import writer_connection
 
 
 def test_the_log_stays_bounded_and_autocheckpoint_comes_back(tmp_path: Path) -> None:
@@ -21,17 +21,15 @@ def test_the_log_stays_bounded_and_autocheckpoint_comes_back(tmp_path: Path) -> 
     log = Path(f"{tmp_path / 'recon.db'}-wal")
     with db.engine.begin() as c:
         c.execute(text("CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)"))
-    with writer_connection(db) as connection:
-        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
-        connection.commit()
+    with writer_connection(db) as writer:
+        assert writer.session.scalar(text("PRAGMA wal_autocheckpoint")) == 0
         written = 0
         for _ in range(6000):  # ~100 MB through the log, one commit per row
-            connection.execute(text("INSERT INTO filler (body) VALUES (:b)"),
-                               {"b": os.urandom(16_000)})
-            connection.commit()
+            with writer.decision() as session:
+                session.execute(text("INSERT INTO filler (body) VALUES (:b)"),
+                                {"b": os.urandom(16_000)})
             written += 16_000
-        assert connection.exec_driver_sql("SELECT count(*) FROM filler").scalar() == 6000
-        connection.commit()
+        assert writer.session.scalar(text("SELECT count(*) FROM filler")) == 6000
         # Copied into the database while the writer went on, by the other thread.
         assert (tmp_path / "recon.db").stat().st_size > written // 2
     # ... and the log started over instead of keeping every commit.
@@ -41,21 +39,31 @@ def test_the_log_stays_bounded_and_autocheckpoint_comes_back(tmp_path: Path) -> 
     db.dispose()
 
 
-def test_the_writer_takes_the_lock_as_each_transaction_begins(tmp_path: Path) -> None:
-    """BEGIN IMMEDIATE: a second writer is refused from the writer's first statement on, even
-    when that statement only reads; and the connection goes back to the pool as it came."""
+def test_each_decision_is_one_transaction_that_takes_the_lock_as_it_begins(
+        tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE: a second writer is refused from the decision's first statement on,
+    even when that statement only reads; a decision that fails leaves nothing behind, one
+    that ends is committed for every other reader at once; and the connection goes back to
+    the pool as it came."""
     db = Database(f"sqlite:///{tmp_path / 'recon.db'}")
     init_database(db)
-    with writer_connection(db) as connection:
-        session = Session(bind=connection)
-        with session.begin():
+    other = sqlite3.connect(tmp_path / "recon.db", timeout=0)
+    with writer_connection(db) as writer:
+        with writer.decision() as session:
             assert session.scalar(text("SELECT count(*) FROM journal_head")) == 1
             assert holds_write_lock(session)
-            other = sqlite3.connect(tmp_path / "recon.db", timeout=0)
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")
-            other.close()
-        session.close()
+            session.execute(text("UPDATE journal_head SET seq = 5"))
+        assert other.execute("SELECT seq FROM journal_head").fetchone() == (5,)
+        with pytest.raises(RuntimeError), writer.decision() as session:
+            session.execute(text("UPDATE journal_head SET seq = 6"))
+            raise RuntimeError("a rule refused the decision")
+        assert other.execute("SELECT seq FROM journal_head").fetchone() == (5,)
+        assert not holds_write_lock(writer.session)
+        other.execute("BEGIN IMMEDIATE")  # the lock is free between decisions
+        other.rollback()
+    other.close()
     with db.engine.connect() as c:
         driver = c.connection.driver_connection
         assert driver is not None and driver.isolation_level == ""

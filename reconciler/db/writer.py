@@ -1,0 +1,105 @@
+"""SQLite: the matcher run's single writer, its transactions, and the checkpoints beside it.
+
+A matcher run commits each of its decisions, a hundred thousand of them. Two costs of a
+commit are avoided here without changing what a decision is (one database transaction):
+
+- SQLAlchemy's session bookkeeping for each transaction (begin, commit, their events)
+  costs more than the transaction's own statements. The writer's driver is in autocommit
+  mode and each decision is begun (BEGIN IMMEDIATE) and committed at the driver, inside one
+  long-lived session whose own "transaction" is only bookkeeping: it never reaches SQLite.
+- By default SQLite copies its log back into the database file (a checkpoint) inside
+  whichever commit crosses the threshold, so the single writer stops for the random writes
+  and the two disk flushes. During the run the writer turns that off for its own connection
+  and a thread checkpoints on another connection instead: SQLite lets a checkpoint run beside
+  the writer (PASSIVE mode never blocks it), and the driver releases the GIL meanwhile, so
+  the copy uses the second core.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from reconciler.db.session import AUTOCHECKPOINT, Database
+
+EVERY_SECONDS = 0.2
+RESTART_FRAMES = 10_000  # the log's usual size (AUTOCHECKPOINT): 40 MB
+
+
+class SqliteWriter:
+    """One session on the writer's connection; `decision()` is one database transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a live connection, checked out by `writer_connection`
+        self._driver: Any = driver
+        self.session = Session(bind=connection, expire_on_commit=False)
+        # Bookkeeping only: the driver is in autocommit mode, so this begins nothing in SQLite.
+        self.session.begin()
+
+    @contextmanager
+    def decision(self) -> Iterator[Session]:
+        """One database transaction. BEGIN IMMEDIATE takes the write lock as it begins, so
+        the decision's first reads see the latest state and need not be disguised as writes
+        (see `reconciler.db.prepared.holds_write_lock`). Rolled back on any exception."""
+        self._driver.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.session
+        except BaseException:
+            if self._driver.in_transaction:
+                self._driver.execute("ROLLBACK")
+            raise
+        self._driver.execute("COMMIT")
+
+    def close(self) -> None:
+        self.session.close()
+
+
+@contextmanager
+def writer_connection(db: Database) -> Iterator[SqliteWriter]:
+    """The writer for a long run of decisions, with a checkpointing thread beside it."""
+    connection = db.engine.connect()
+    _run(connection, "PRAGMA wal_autocheckpoint=0")
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection, just checked out
+    driver.isolation_level = None  # autocommit: the writer begins and commits each decision
+    stop = threading.Event()
+    thread = threading.Thread(target=_checkpoint_until, args=(db, stop), daemon=True,
+                              name="sqlite-checkpoints")
+    thread.start()
+    writer = SqliteWriter(connection)
+    try:
+        yield writer
+    finally:
+        stop.set()
+        thread.join()
+        writer.close()
+        if driver.in_transaction:  # a decision left unfinished by an interrupt
+            driver.execute("ROLLBACK")
+        driver.isolation_level = ""  # back to the driver's default: deferred
+        _run(connection, AUTOCHECKPOINT)
+        connection.close()
+
+
+def _checkpoint_until(db: Database, stop: threading.Event) -> None:
+    """Passive checkpoints keep the copy close behind the writer; the log starts over from
+    its beginning only after a checkpoint that waited for the writer (RESTART), so once it
+    has grown past the usual size one of those follows, short since little is left to copy."""
+    with db.engine.connect() as connection:
+        while not stop.wait(EVERY_SECONDS):
+            row = _run(connection, "PRAGMA wal_checkpoint(PASSIVE)")
+            if row is not None and row[1] >= RESTART_FRAMES:  # (busy, log frames, copied)
+                _run(connection, "PRAGMA wal_checkpoint(RESTART)")
+        _run(connection, "PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _run(connection: Connection, pragma: str) -> Any:
+    result = connection.exec_driver_sql(pragma)
+    row = result.first() if result.returns_rows else None
+    connection.commit()
+    return row
