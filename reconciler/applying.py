@@ -251,6 +251,7 @@ class _Line:
     currency: str
     paid_on: dt.date | None
     state: str
+    live_application: int | None  # an application not reversed: the line is decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +271,11 @@ _A = cast(Table, ApplicationRow.__table__)
 _L = cast(Table, ApplicationLineRow.__table__)
 
 
+# The line and, in the same statement, its live application if it has one.
+_LIVE = select(_A.c.id).where(_A.c.transaction_id == _T.c.id, _A.c.reverses_id.is_(None),
+                              _A.c.reversed_by_id.is_(None)).limit(1).correlate(_T).scalar_subquery()
 _LINE_COLUMNS = (_T.c.id, _T.c.amount, _T.c.currency, _T.c.value_date, _T.c.booking_date,
-                 _T.c.state)
+                 _T.c.state, _LIVE)
 
 
 def _read_line_statement(dialect: str, skip_locked: bool, only_open: bool) -> Any:
@@ -279,11 +283,7 @@ def _read_line_statement(dialect: str, skip_locked: bool, only_open: bool) -> An
     if only_open and dialect != "postgresql":
         condition = condition & or_(*(_T.c.state == state for state in sorted(OPEN_STATES)))
     if dialect == "sqlite":
-        # SQLite has one writer at a time: the read is a write (UPDATE ... RETURNING), so it
-        # takes the write lock and sees what the last writer committed.
-        return update(_T).where(condition).values(state=_T.c.state).returning(*_LINE_COLUMNS)
-    if dialect == "sqlite-locked":
-        return select(*_LINE_COLUMNS).where(condition)  # the lock is held already
+        return select(*_LINE_COLUMNS).where(condition)  # the write lock is held (see below)
     return select(*_LINE_COLUMNS).where(condition) \
         .with_for_update(skip_locked=skip_locked)
 
@@ -292,11 +292,10 @@ def _read_line_statement(dialect: str, skip_locked: bool, only_open: bool) -> An
 # takes a hundred thousand decisions, and building a statement costs more than running it.
 _READ_LINE = {(dialect, skip_locked, only_open): Prepared(_read_line_statement(
                   dialect, skip_locked, only_open))
-              for dialect in ("sqlite", "sqlite-locked", "postgresql")
+              for dialect in ("sqlite", "postgresql")
               for skip_locked in (True, False) for only_open in (True, False)}
-_LIVE_APPLICATION = Prepared(select(_A.c.id).where(
-    _A.c.transaction_id == bindparam("line_id"), _A.c.reverses_id.is_(None),
-    _A.c.reversed_by_id.is_(None)).limit(1))
+_TAKE_WRITE_LOCK = Prepared(update(_T).where(_T.c.id == bindparam("line_id"))
+                            .values(state=_T.c.state))
 _INSERT_APPLICATION = Prepared(insert(_A).values(
     {name: bindparam(f"p_{name}") for name in (
         "transaction_id", "customer_id", "status", "matcher", "confidence", "explanation",
@@ -314,18 +313,20 @@ _SET_LINE_STATE = Prepared(update(_T).where(_T.c.id == bindparam("p_line"))
 def _read_line(session: Session, transaction_id: int, *, skip_locked: bool = False,
                only_open: bool = False) -> _Line | None:
     """Lock and read one bank line; None when absent (or, with skip_locked, taken)."""
-    if not _is_sqlite(session):
-        dialect = "postgresql"
-    else:
-        dialect = "sqlite-locked" if holds_write_lock(session) else "sqlite"
+    dialect = "sqlite" if _is_sqlite(session) else "postgresql"
+    if dialect == "sqlite" and not holds_write_lock(session):
+        # SQLite has one writer at a time and no row locks: a no-op write takes the
+        # database's write lock first, so the read sees what the last writer committed and
+        # nobody else decides the line before this transaction ends.
+        _TAKE_WRITE_LOCK.execute(session, {"line_id": transaction_id})
     statement = _READ_LINE[(dialect, skip_locked, only_open)]
     rows = statement.execute(session, {"line_id": transaction_id})
     if not rows:
         return None
-    line_id, amount, currency, value_date, booking_date, state = rows[0]
+    line_id, amount, currency, value_date, booking_date, state, live = rows[0]
     if only_open and state not in OPEN_STATES:
         return None
-    return _Line(line_id, amount, currency, value_date or booking_date, state)
+    return _Line(line_id, amount, currency, value_date or booking_date, state, live)
 
 
 def _apply(session: Session, transaction_id: int, customer_id: str | None,
@@ -354,7 +355,7 @@ def _apply_unflushed(session: Session, transaction_id: int, customer_id: str | N
     line = claimed or _read_line(session, transaction_id)
     if line is None:
         raise NotFoundError(f"transaction {transaction_id} does not exist")
-    _require_open_line(session, line)
+    _require_open_line(line)
     where = f"payment {transaction_id}"
     if line.amount <= ZERO:
         raise InputError("only credits (money in) settle receivables", where=where)
@@ -429,16 +430,15 @@ def _is_sqlite(session: Session) -> bool:
 
 
 def _require_open(session: Session, transaction: TransactionRow) -> None:
-    _require_open_line(session, _Line(transaction.id, transaction.amount, transaction.currency,
-                                      None, transaction.state))
+    line = _read_line(session, transaction.id)
+    assert line is not None  # locked by the caller
+    _require_open_line(line)
 
 
-def _require_open_line(session: Session, line: _Line) -> None:
-    found = _LIVE_APPLICATION.execute(session, {"line_id": line.id})
-    if found:
-        [(live,)] = found
-        raise ConflictError(f"payment {line.id} is already applied (application {live}); "
-                            "reverse that application first")
+def _require_open_line(line: _Line) -> None:
+    if line.live_application is not None:
+        raise ConflictError(f"payment {line.id} is already applied (application "
+                            f"{line.live_application}); reverse that application first")
     if line.state not in OPEN_STATES:
         raise ConflictError(f"payment {line.id} is {line.state}; no decision can be taken "
                             "on it")

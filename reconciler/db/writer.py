@@ -31,13 +31,46 @@ EVERY_SECONDS = 0.2
 RESTART_FRAMES = 10_000  # the log's usual size (AUTOCHECKPOINT): 40 MB
 
 
+class _Restarts:
+    """The handshake that lets the log start over. A RESTART checkpoint needs a moment with
+    no writer, which a writer committing back to back never leaves on its own (SQLite's busy
+    handler polls, the writer takes the lock again at once): the checkpointing thread asks,
+    the writer pauses between two decisions, the thread restarts the log and lets it go on."""
+
+    WAIT_SECONDS = 1.0  # a writer that is not between decisions by then is not deciding
+
+    def __init__(self) -> None:
+        self.wanted = threading.Event()
+        self.paused = threading.Event()
+        self.resume = threading.Event()
+
+    def pause_if_wanted(self) -> None:
+        """The writer, between two decisions."""
+        if self.wanted.is_set():
+            self.paused.set()
+            self.resume.wait(self.WAIT_SECONDS * 10)
+            self.resume.clear()
+            self.paused.clear()
+
+    def restart(self, connection: Connection) -> None:
+        """The checkpointing thread: the log starts over while the writer waits."""
+        self.wanted.set()
+        self.paused.wait(self.WAIT_SECONDS)
+        try:
+            _run(connection, "PRAGMA wal_checkpoint(RESTART)")
+        finally:
+            self.wanted.clear()
+            self.resume.set()
+
+
 class SqliteWriter:
     """One session on the writer's connection; `decision()` is one database transaction."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, restarts: _Restarts) -> None:
         driver = connection.connection.driver_connection
         assert driver is not None  # a live connection, checked out by `writer_connection`
         self._driver: Any = driver
+        self._restarts = restarts
         self.session = Session(bind=connection, expire_on_commit=False)
         # Bookkeeping only: the driver is in autocommit mode, so this begins nothing in SQLite.
         self.session.begin()
@@ -47,6 +80,7 @@ class SqliteWriter:
         """One database transaction. BEGIN IMMEDIATE takes the write lock as it begins, so
         the decision's first reads see the latest state and need not be disguised as writes
         (see `reconciler.db.prepared.holds_write_lock`). Rolled back on any exception."""
+        self._restarts.pause_if_wanted()
         self._driver.execute("BEGIN IMMEDIATE")
         try:
             yield self.session
@@ -69,10 +103,11 @@ def writer_connection(db: Database) -> Iterator[SqliteWriter]:
     assert driver is not None  # a live connection, just checked out
     driver.isolation_level = None  # autocommit: the writer begins and commits each decision
     stop = threading.Event()
-    thread = threading.Thread(target=_checkpoint_until, args=(db, stop), daemon=True,
-                              name="sqlite-checkpoints")
+    restarts = _Restarts()
+    thread = threading.Thread(target=_checkpoint_until, args=(db, stop, restarts),
+                              daemon=True, name="sqlite-checkpoints")
     thread.start()
-    writer = SqliteWriter(connection)
+    writer = SqliteWriter(connection, restarts)
     try:
         yield writer
     finally:
@@ -86,15 +121,15 @@ def writer_connection(db: Database) -> Iterator[SqliteWriter]:
         connection.close()
 
 
-def _checkpoint_until(db: Database, stop: threading.Event) -> None:
+def _checkpoint_until(db: Database, stop: threading.Event, restarts: _Restarts) -> None:
     """Passive checkpoints keep the copy close behind the writer; the log starts over from
-    its beginning only after a checkpoint that waited for the writer (RESTART), so once it
-    has grown past the usual size one of those follows, short since little is left to copy."""
+    its beginning only after a checkpoint with no writer (RESTART), so once it has grown past
+    the usual size one of those follows, short since little is left to copy."""
     with db.engine.connect() as connection:
         while not stop.wait(EVERY_SECONDS):
             row = _run(connection, "PRAGMA wal_checkpoint(PASSIVE)")
             if row is not None and row[1] >= RESTART_FRAMES:  # (busy, log frames, copied)
-                _run(connection, "PRAGMA wal_checkpoint(RESTART)")
+                restarts.restart(connection)
         _run(connection, "PRAGMA wal_checkpoint(PASSIVE)")
 
 
