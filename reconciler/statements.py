@@ -41,6 +41,7 @@ One file is one database transaction with one journal row (`bank_file.imported` 
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import itertools
 import os
@@ -74,6 +75,9 @@ from reconciler.masterdata.bulk import BulkStatement
 
 IMPORTED, DUPLICATE, QUARANTINED = "imported", "duplicate", "quarantined"
 _REF_CHUNK = 500
+# Files parsed by forked children while this process stores one: two keep both cores busy
+# when the files differ in size, and bound the parsed files held at once.
+_PARSED_AHEAD = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +134,13 @@ def import_files(db: Database, files: Iterable[tuple[str, bytes]], *,
     """Import several bank files (name, bytes) in order, each exactly as `import_file` would;
     yields each file's result as soon as the file is stored.
 
-    Parsing is most of a camt file's import and needs no database: a forked child parses the
-    next file while this process stores the current one, so a second core works too. Each
-    file stays its own transaction, decided here in its turn, so a duplicate, a broken file or
-    one over `max_bytes` comes out as on its own. `files` is read one file ahead. A single
-    file, or a platform without `fork`, is imported in this process, and so is any file whose
-    child fails to deliver."""
+    Parsing is most of a camt file's import and needs no database: forked children parse the
+    next two files while this process stores the current one, so the second core works all
+    the time (with one child, storing a small file left this process waiting for the parse
+    of the next, larger one). Each file stays its own transaction, decided here in its turn,
+    so a duplicate, a broken file or one over `max_bytes` comes out as on its own. `files` is
+    read two files ahead. A single file, or a platform without `fork`, is imported in this
+    process, and so is any file whose child fails to deliver."""
     items = iter(files)
     first = list(itertools.islice(items, 2))
     if len(first) < 2 or not can_fork():
@@ -143,21 +148,27 @@ def import_files(db: Database, files: Iterable[tuple[str, bytes]], *,
             yield import_file(db, data, filename, source=source, actor=actor,
                               quarantine_dir=quarantine_dir, max_bytes=max_bytes)
         return
-    # The first file is parsed here while the child parses the second.
+    # The first file is parsed here while the children parse the next ones.
     filename, data = first[0]
-    current = _Ahead(filename, data, hashlib.sha256(data).hexdigest(), None)
-    shas = {current.sha}
+    waiting = collections.deque([_Ahead(filename, data, hashlib.sha256(data).hexdigest(),
+                                        None)])
+    shas = {waiting[0].sha}
     try:
         for filename, data in itertools.chain(first[1:], items):
-            done, current = current, _parse_ahead(db, filename, data, max_bytes, shas)
+            waiting.append(_parse_ahead(db, filename, data, max_bytes, shas))
+            if len(waiting) > _PARSED_AHEAD:
+                done = waiting.popleft()
+                yield _import(db, done.data, done.filename, done.sha, done.outcome(),
+                              source=source, actor=actor, quarantine_dir=quarantine_dir,
+                              max_bytes=max_bytes)
+        while waiting:
+            done = waiting.popleft()
             yield _import(db, done.data, done.filename, done.sha, done.outcome(),
                           source=source, actor=actor, quarantine_dir=quarantine_dir,
                           max_bytes=max_bytes)
-        yield _import(db, current.data, current.filename, current.sha, current.outcome(),
-                      source=source, actor=actor, quarantine_dir=quarantine_dir,
-                      max_bytes=max_bytes)
     finally:
-        current.stop()  # the batch was abandoned: its child's parse is no longer wanted
+        for ahead in waiting:  # the batch was abandoned: these parses are no longer wanted
+            ahead.stop()
 
 
 @dataclass(slots=True)

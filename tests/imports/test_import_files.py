@@ -1,4 +1,4 @@
-"""`import_files`: several bank files, the next ones parsed in a forked worker while the
+"""`import_files`: several bank files, the next ones parsed in forked workers while the
 previous one is stored, with the same rows, results and journal as one `import_file` each."""
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def test_over_the_size_limit_is_quarantined_unread(db: Database,
             select(BankFileRow).where(BankFileRow.status == "quarantined")))
 
 
-def test_reads_files_only_one_ahead(db: Database, demo_files: list[Path]) -> None:
+def test_reads_files_only_two_ahead(db: Database, demo_files: list[Path]) -> None:
     read: list[str] = []
 
     def files() -> Iterator[tuple[str, bytes]]:
@@ -127,9 +127,9 @@ def test_reads_files_only_one_ahead(db: Database, demo_files: list[Path]) -> Non
 
     results = import_files(db, files())
     next(results)
-    assert len(read) == 2
-    results.close()  # the child parsing the second file is stopped; nothing more is stored
-    assert len(read) == 2 and count(db, BankFileRow) == 1
+    assert len(read) == 3
+    results.close()  # the children parsing the next two are stopped; nothing more is stored
+    assert len(read) == 3 and count(db, BankFileRow) == 1
     assert not multiprocessing.active_children()
 
 
