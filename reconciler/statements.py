@@ -71,7 +71,7 @@ from reconciler.domain import (
 from reconciler.errors import ParseError
 from reconciler.forked import ForkedCall, can_fork
 from reconciler.mapping import DERIVED_REFERENCE, charges_amount, transaction_details
-from reconciler.masterdata.bulk import BulkStatement
+from reconciler.masterdata.bulk import BulkStatement, no_cyclic_gc
 
 IMPORTED, DUPLICATE, QUARANTINED = "imported", "duplicate", "quarantined"
 _REF_CHUNK = 500
@@ -183,7 +183,10 @@ class _Ahead:
     def outcome(self) -> ParseOutcome | None:
         """The child's parse outcome; None (the import parses itself) if the child gave none."""
         child, self.child = self.child, None
-        return None if child is None else child.result()
+        if child is None:
+            return None
+        with no_cyclic_gc():  # a tree of fresh objects without cycles: nothing to collect
+            return child.result()
 
     def stop(self) -> None:
         if self.child is not None:
@@ -215,6 +218,14 @@ def _import(db: Database, data: bytes, filename: str, sha: str, parsed: ParseOut
             *, source: str | None, actor: str, quarantine_dir: Path | None,
             max_bytes: int | None) -> FileImportResult:
     """`import_file`, with the file's parse outcome when a worker has made it already."""
+    with no_cyclic_gc():  # the file's rows: many objects, no cycles
+        return _import_paused(db, data, filename, sha, parsed, source=source, actor=actor,
+                              quarantine_dir=quarantine_dir, max_bytes=max_bytes)
+
+
+def _import_paused(db: Database, data: bytes, filename: str, sha: str,
+                   parsed: ParseOutcome | None, *, source: str | None, actor: str,
+                   quarantine_dir: Path | None, max_bytes: int | None) -> FileImportResult:
     if max_bytes is not None and len(data) > max_bytes:
         error = (f"{filename}: {len(data) / MB:,.1f} MB is over the limit of "
                  f"{max_bytes / MB:,.0f} MB (setting max_file_mb): not read")

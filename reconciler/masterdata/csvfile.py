@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gc
 import hashlib
 import io
 import os
@@ -211,22 +210,6 @@ class Intake:
     reader: RowReader
     problems: list[str]
     warnings: list[str]
-
-
-@contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while an import holds its rows.
-
-    The rows form no reference cycles, yet every few thousand allocations the collector would
-    walk all of them again, which makes a million-row import quadratic.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def open_intake(source: CsvSource, filename: str | None, spec: CsvSpec,

@@ -22,13 +22,12 @@ from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.forked import ForkedFeed, ForkedFeedError, can_fork
 from reconciler.masterdata import fields
-from reconciler.masterdata.bulk import BulkInsert, BulkUpdate
+from reconciler.masterdata.bulk import BulkInsert, BulkUpdate, no_cyclic_gc
 from reconciler.masterdata.csvfile import (
     CsvSource,
     CsvSpec,
     Intake,
     RowReader,
-    no_cyclic_gc,
     open_intake,
 )
 from reconciler.masterdata.summary import ImportSummary, Tally, record_import

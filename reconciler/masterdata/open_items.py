@@ -41,13 +41,12 @@ from reconciler.db.matching import ApplicationLineRow, ApplicationRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.forked import ForkedFeed, ForkedFeedError, can_fork
-from reconciler.masterdata.bulk import BulkInsert, BulkUpdate
+from reconciler.masterdata.bulk import BulkInsert, BulkUpdate, no_cyclic_gc
 from reconciler.masterdata.csvfile import (
     CsvSource,
     CsvSpec,
     FileFacts,
     RowReader,
-    no_cyclic_gc,
     open_intake,
 )
 from reconciler.masterdata.item_rows import PlainItemReader, read_item
