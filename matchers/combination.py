@@ -68,7 +68,11 @@ def candidate_items(payment: Payment, view: CandidateView, customer_ids: Sequenc
     # its own discount) cannot be in any fitting set.
     reachable = payment.amount + credits + tolerance
     useful = [i for i in pool if i.open_amount - discount_of(i, payment) <= reachable]
-    useful.sort(key=lambda i: (i.due_date, f"{i.entity}/{i.document_number}"))  # str(key)
+    if len({i.entity for i in useful}) < 2:
+        # One ledger (the usual case): `ENTITY/NUMBER` orders as the number alone.
+        useful.sort(key=lambda i: (i.due_date, i.document_number))
+    else:
+        useful.sort(key=lambda i: (i.due_date, f"{i.entity}/{i.document_number}"))  # str(key)
     return useful[:max_items], len(useful) > max_items
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from matchers import scoring
 from matchers.candidates import CandidateView
@@ -73,6 +73,15 @@ class ReferenceScan:
     invalid: tuple[str, ...] = ()  # RF references whose check digits fail
     numbers: tuple[NumberToken, ...] = ()  # numbers outside every hit, for `tail_key` matches
     says_partial: bool = False  # the payer calls it a part payment
+    # `cited_open`, made once: the combination search asks for it several times per payer.
+    _cited_open: tuple[OpenItem, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        seen: dict[object, OpenItem] = {}
+        for hit in self.hits:
+            for item in hit.open_items:
+                seen.setdefault((item.entity, item.document_number), item)
+        object.__setattr__(self, "_cited_open", tuple(seen.values()))
 
     @property
     def unresolved(self) -> tuple[NumberToken, ...]:
@@ -93,11 +102,8 @@ class ReferenceScan:
 
     @property
     def cited_open(self) -> tuple[OpenItem, ...]:
-        seen: dict[object, OpenItem] = {}
-        for hit in self.hits:
-            for item in hit.open_items:
-                seen.setdefault((item.entity, item.document_number), item)
-        return tuple(seen.values())
+        """The open items the hits name, each once, in the order first named."""
+        return self._cited_open
 
     @property
     def cited_customers(self) -> tuple[str, ...]:

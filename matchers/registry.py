@@ -196,7 +196,7 @@ def merge_duplicates(collected: Sequence[tuple[int, Proposal]]) -> list[Proposal
                  list[tuple[int, Proposal]]] = {}
     for position, proposal in collected:
         groups.setdefault(_group_key(proposal), []).append((position, proposal))
-    merged: list[tuple[float, int, list[str], Proposal]] = []
+    merged: list[tuple[float, int, Proposal]] = []
     for members in groups.values():
         members.sort(key=lambda m: (-m[1].confidence, m[0]))
         position, strongest = members[0]
@@ -213,10 +213,12 @@ def merge_duplicates(collected: Sequence[tuple[int, Proposal]]) -> list[Proposal
                 strongest, evidence=evidence, confidence=score,
                 explanation=f"{strongest.explanation}\nalso proposed by {also}; "
                             f"agreement raises confidence to {score:.2f}")
-        merged.append((strongest.confidence, position,
-                       sorted(str(k) for k in strongest.item_keys), strongest))
-    merged.sort(key=lambda m: (-m[0], m[1], m[2]))
-    return [m[3] for m in merged]
+        merged.append((strongest.confidence, position, strongest))
+    if len(merged) < 2:
+        return [m[2] for m in merged]  # most lines: one proposal, nothing to rank
+    # The items' names (`ENTITY/NUMBER`, sorted) break ties of confidence and chain position.
+    merged.sort(key=lambda m: (-m[0], m[1], sorted(str(k) for k in m[2].item_keys)))
+    return [m[2] for m in merged]
 
 
 def explain_ranking(ranked: list[Proposal]) -> list[Proposal]:

@@ -79,10 +79,12 @@ def confidence(evidence: Iterable[Evidence]) -> float:
     """Support combined as independent signals, then reduced by each penalty; in [0, 1]."""
     support: dict[str, float] = {}
     penalty: dict[str, float] = {}
+    # Every proposal of every line is scored: `is_penalty` inline, one look-up per piece.
     for piece in evidence:
-        table = penalty if is_penalty(piece) else support
+        kind = piece.kind
+        table = penalty if kind in PENALTY_KINDS else support
         weight = min(1.0, max(0.0, piece.weight))
-        table[piece.kind] = max(table.get(piece.kind, 0.0), weight)
+        table[kind] = max(table.get(kind, 0.0), weight)
     doubt = 1.0
     for weight in support.values():
         doubt *= 1.0 - weight
@@ -96,8 +98,9 @@ def explain(matcher: str, evidence: Sequence[Evidence], score: float) -> str:
     """One line per piece: `+0.90 reference: 'INV-1' in the remittance text -> ACME/INV-1`."""
     lines = [f"{matcher}: confidence {score:.2f}"]
     for piece in evidence:
-        sign = "-" if is_penalty(piece) else "+"
-        lines.append(f"  {sign}{piece.weight:.2f} {piece.kind}: {piece.detail}")
+        kind = piece.kind
+        sign = "-" if kind in PENALTY_KINDS else "+"
+        lines.append(f"  {sign}{piece.weight:.2f} {kind}: {piece.detail}")
     return "\n".join(lines)
 
 
@@ -113,15 +116,21 @@ def merge(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
     return tuple(out)
 
 
+# A payment a few days before the invoice date is a clock or a booking-date quirk; four
+# months after the due date is late but still plausibly for these items.
+_BEFORE_ISSUE = dt.timedelta(days=3)
+_AFTER_DUE = dt.timedelta(days=120)
+
+
 def date_evidence(matcher: str, items: Sequence[OpenItem], paid_on: dt.date) -> Evidence | None:
     """A payment before the invoice existed is suspicious; one around the due date is normal."""
     if not items:
         return None
-    first_issue = min(i.issue_date for i in items)
-    last_due = max(i.due_date for i in items)
-    if paid_on < first_issue - dt.timedelta(days=3):
+    first_issue = min([i.issue_date for i in items])
+    last_due = max([i.due_date for i in items])
+    if paid_on < first_issue - _BEFORE_ISSUE:
         return Evidence(matcher, "date-implausible",
                         f"paid {paid_on} before the invoice date {first_issue}", DATE_IMPLAUSIBLE)
-    if paid_on <= last_due + dt.timedelta(days=120):
+    if paid_on <= last_due + _AFTER_DUE:
         return Evidence(matcher, "date", f"paid {paid_on}, due {last_due}", DATE)
     return None

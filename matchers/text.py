@@ -310,8 +310,12 @@ def mask_lookalikes(text: str, payer_iban: str | None = None) -> str:
     return "".join(buffer)
 
 
+_UPPER_WORD = re.compile(r"[A-Z]+")
+_ACCOUNT_DIGITS = re.compile(r"\d[\d ]{5,}\d")  # an account number, maybe in groups
+
+
 def _preceding_word(before: str) -> str:
-    words = re.findall(r"[A-Z]+", before)
+    words = _UPPER_WORD.findall(before)
     return words[-1] if words else ""
 
 
@@ -320,7 +324,7 @@ def _mask_payer_account(buffer: list[str], upper: str, iban: str) -> None:
     # text; a long digit run that is a piece of the IBAN is never one of our documents.
     if len(iban) < 12:
         return
-    for m in re.finditer(r"\d[\d ]{5,}\d", upper):
+    for m in _ACCOUNT_DIGITS.finditer(upper):
         digits = m.group().replace(" ", "")
         if len(digits) >= 6 and digits in iban:
             _mark(buffer, m.start(), m.end())
@@ -375,6 +379,8 @@ def reference_candidates(text: str, payer_iban: str | None = None) -> list[Refer
     at the end of a subfield continues in the next one.
     """
     cleaned = _SUBFIELD.sub("   ", text) if "?" in text else text
+    if _DIGIT_RUN.search(cleaned) is None:
+        return []  # every window needs a digit, and masking only ever removes some
     masked = mask_lookalikes(cleaned, payer_iban)
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(masked)]
     # Whether token j continues token j - 1 (a short gap of separators only): the same for

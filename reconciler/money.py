@@ -61,13 +61,23 @@ def money(value: Decimal | int | str) -> Decimal:
     return result
 
 
+# The minor unit of each currency seen, as the exponent `quantize` rounds to: every
+# explanation formats a handful of amounts, so the exponent is built once per currency.
+_UNIT_OF: dict[str | None, Decimal] = {}
+
+
 def quantize(amount: Decimal, currency: str | None) -> Decimal:
     """Round `amount` to the currency's minor unit (banker's rounding, as ISO 20022 expects)."""
-    exponent = Decimal(1).scaleb(-minor_units(currency))
+    exponent = _UNIT_OF.get(currency)
+    if exponent is None:
+        exponent = _UNIT_OF[currency] = Decimal(1).scaleb(-minor_units(currency))
     return amount.quantize(exponent, rounding=ROUND_HALF_EVEN)
 
 
 def format_amount(amount: Decimal, currency: str | None = None) -> str:
     """Plain decimal text with the currency's decimals, no exponent: '1234.50'."""
-    value = quantize(amount, currency) if currency else amount
-    return f"{value:f}"
+    if not currency:
+        return f"{amount:f}"
+    # Rounded to at most three decimals, `str` never chooses the exponent form (it does only
+    # for a positive exponent or below 1E-6) and writes what the `f` format would, faster.
+    return str(quantize(amount, currency))
