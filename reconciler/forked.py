@@ -19,6 +19,7 @@ import signal
 import traceback
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -28,16 +29,24 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def _start(target: Callable[..., None], function: Callable[..., Any], args: tuple[Any, ...],
+           name: str) -> tuple[Connection, BaseProcess]:
+    """A forked child running `target(function, args, reader, writer)`; the pipe's reading
+    end stays here (the child closes its copy), the writing end is the child's alone."""
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(target=target, args=(function, args, reader, writer), name=name,
+                              daemon=True)
+    process.start()
+    writer.close()
+    return reader, process
+
+
 class ForkedCall(Generic[T]):
     """`function(*args)` in a forked child; `result()` collects it, None if the child failed."""
 
     def __init__(self, function: Callable[..., T], *args: Any, name: str) -> None:
-        context = multiprocessing.get_context("fork")
-        self._reader, writer = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run, args=(function, args, self._reader, writer),
-                                        name=name, daemon=True)
-        self._process.start()
-        writer.close()
+        self._reader, self._process = _start(_run, function, args, name)
         self._done = False
 
     def result(self) -> T | None:
@@ -89,12 +98,7 @@ class ForkedFeed:
     memory) simply ends it, so the caller should expect a last message that says "done"."""
 
     def __init__(self, produce: Callable[..., None], *args: Any, name: str) -> None:
-        context = multiprocessing.get_context("fork")
-        self._reader, writer = context.Pipe(duplex=False)
-        self._process = context.Process(target=_feed, args=(produce, args, self._reader, writer),
-                                        name=name, daemon=True)
-        self._process.start()
-        writer.close()
+        self._reader, self._process = _start(_feed, produce, args, name)
 
     def messages(self) -> Iterator[Any]:
         while True:

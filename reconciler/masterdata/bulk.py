@@ -20,6 +20,9 @@ from sqlalchemy import Connection, Dialect, Table, bindparam, insert, update
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeEngine
 
+from reconciler.errors import ImportRejectedError
+from reconciler.forked import ForkedFeed, ForkedFeedError
+
 
 @contextmanager
 def no_cyclic_gc() -> Iterator[None]:
@@ -203,3 +206,27 @@ class BulkUpdate:
         self.inserter.execute([{**row, "id": row["b_id"]} for row in rows])
         self.conn.exec_driver_sql(self.update_sql)
         self.conn.exec_driver_sql(f"TRUNCATE {self.temp}")
+
+
+def write_from_child(feed: ForkedFeed, filename: str,
+                     write: Mapping[str, Callable[..., None]],
+                     adopt: Callable[..., None]) -> None:
+    """Apply what a file-reading child sends, here and in its order: each batch by its
+    writer (`write[kind](*values)`), a rejection raised as the child found it, and the
+    closing outcome ("done") adopted. A child that fails or ends without an outcome fails
+    the import, which the caller's transaction then rolls back."""
+    try:
+        for kind, *values in feed.messages():
+            if kind == "done":
+                adopt(*values)
+                return
+            if kind == "rejected":
+                message, problems, where = values
+                raise ImportRejectedError(message, problems, where=where)
+            write[kind](*values)
+    except ForkedFeedError as exc:
+        raise RuntimeError(f"{filename}: reading the file failed: {exc}") from None
+    finally:
+        feed.close()
+    raise RuntimeError(f"{filename}: the process reading the file ended without "
+                       "finishing; nothing was imported")

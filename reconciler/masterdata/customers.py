@@ -20,9 +20,9 @@ from reconciler.db.base import utcnow
 from reconciler.db.ledger import CustomerIbanRow, CustomerRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
-from reconciler.forked import ForkedFeed, ForkedFeedError, can_fork
+from reconciler.forked import ForkedFeed, can_fork
 from reconciler.masterdata import fields
-from reconciler.masterdata.bulk import BulkInsert, BulkUpdate, no_cyclic_gc
+from reconciler.masterdata.bulk import BulkInsert, BulkUpdate, no_cyclic_gc, write_from_child
 from reconciler.masterdata.csvfile import (
     CsvSource,
     CsvSpec,
@@ -84,23 +84,9 @@ def _read_in_child(run: _Run, progress: Progress | None) -> None:
     inheritance and never touches the database. Its outcome (counts, problems, warnings, the
     IBANs to store) comes last; a child that ends without one fails the import, rolled back."""
     feed = ForkedFeed(_read_for_parent, run, progress, name="read customers")
-    try:
-        for message in feed.messages():
-            if message[0] == "inserts":
-                run.insert_prepared(message[1])
-            elif message[0] == "updates":
-                run.execute_updates(message[1])
-            elif message[0] == "rejected":
-                raise ImportRejectedError(message[1], message[2], where=message[3])
-            else:
-                run.adopt(*message[1:])
-                return
-    except ForkedFeedError as exc:
-        raise RuntimeError(f"{run.filename}: reading the file failed: {exc}") from None
-    finally:
-        feed.close()
-    raise RuntimeError(f"{run.filename}: the process reading the file ended without "
-                       "finishing; nothing was imported")
+    write_from_child(feed, run.filename,
+                     {"inserts": run.insert_prepared, "updates": run.execute_updates},
+                     run.adopt)
 
 
 def _read_for_parent(send: Callable[[tuple[Any, ...]], None], run: _Run,

@@ -40,8 +40,8 @@ from reconciler.db.ledger import CustomerRow, OpenItemRow
 from reconciler.db.matching import ApplicationLineRow, ApplicationRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
-from reconciler.forked import ForkedFeed, ForkedFeedError, can_fork
-from reconciler.masterdata.bulk import BulkInsert, BulkUpdate, no_cyclic_gc
+from reconciler.forked import ForkedFeed, can_fork
+from reconciler.masterdata.bulk import BulkInsert, BulkUpdate, no_cyclic_gc, write_from_child
 from reconciler.masterdata.csvfile import (
     CsvSource,
     CsvSpec,
@@ -145,23 +145,9 @@ def _read_in_child(run: _Run, reader: RowReader, full: bool,
     database: the writes, and so the transaction, stay here. Its outcome (counts, problems,
     warnings) comes last; a child that ends without one fails the import, rolled back."""
     feed = ForkedFeed(_read_for_parent, run, reader, full, progress, name="read open items")
-    try:
-        for message in feed.messages():
-            if message[0] == "inserts":
-                run.insert_prepared(message[1])
-            elif message[0] == "updates":
-                run.execute_updates(message[1], message[2])
-            elif message[0] == "done":
-                run.adopt(*message[1:])
-                return
-            else:
-                raise ImportRejectedError(message[1], message[2], where=message[3])
-    except ForkedFeedError as exc:
-        raise RuntimeError(f"{run.filename}: reading the file failed: {exc}") from None
-    finally:
-        feed.close()
-    raise RuntimeError(f"{run.filename}: the process reading the file ended without "
-                       "finishing; nothing was imported")
+    write_from_child(feed, run.filename,
+                     {"inserts": run.insert_prepared, "updates": run.execute_updates},
+                     run.adopt)
 
 
 def _read_for_parent(send: Callable[[tuple[Any, ...]], None], run: _Run, reader: RowReader,
