@@ -208,6 +208,16 @@ class BulkUpdate:
         self.conn.exec_driver_sql(f"TRUNCATE {self.temp}")
 
 
+def deliver(sink: Callable[[tuple[Any, ...]], None] | None, kind: str,
+            write: Callable[..., None], *values: Any) -> None:
+    """A batch of a run: written here (`write(*values)`), or, when the run reads the file in
+    a child, sent to the parent as `(kind, *values)` for `write_from_child` to write."""
+    if sink is None:
+        write(*values)
+    else:
+        sink((kind, *values))
+
+
 def write_from_child(feed: ForkedFeed, filename: str,
                      write: Mapping[str, Callable[..., None]],
                      adopt: Callable[..., None]) -> None:

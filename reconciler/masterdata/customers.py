@@ -22,7 +22,13 @@ from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.forked import ForkedFeed, can_fork
 from reconciler.masterdata import fields
-from reconciler.masterdata.bulk import BulkInsert, BulkUpdate, no_cyclic_gc, write_from_child
+from reconciler.masterdata.bulk import (
+    BulkInsert,
+    BulkUpdate,
+    deliver,
+    no_cyclic_gc,
+    write_from_child,
+)
 from reconciler.masterdata.csvfile import (
     CsvSource,
     CsvSpec,
@@ -193,19 +199,12 @@ class _Run:
             return
         prepared = self._insert.prepare(self.inserts)
         self.inserts = []
-        if self.sink is None:
-            self.insert_prepared(prepared)
-        else:
-            self.sink(("inserts", prepared))
+        deliver(self.sink, "inserts", self.insert_prepared, prepared)
 
     def _write_updates(self) -> None:
         rows, self.updates = self.updates, []
-        if not rows:
-            return
-        if self.sink is None:
-            self.execute_updates(rows)
-        else:
-            self.sink(("updates", rows))
+        if rows:
+            deliver(self.sink, "updates", self.execute_updates, rows)
 
     def insert_prepared(self, prepared: list[Any]) -> None:
         self._insert.execute_prepared(prepared)

@@ -41,7 +41,13 @@ from reconciler.db.matching import ApplicationLineRow, ApplicationRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.forked import ForkedFeed, can_fork
-from reconciler.masterdata.bulk import BulkInsert, BulkUpdate, no_cyclic_gc, write_from_child
+from reconciler.masterdata.bulk import (
+    BulkInsert,
+    BulkUpdate,
+    deliver,
+    no_cyclic_gc,
+    write_from_child,
+)
 from reconciler.masterdata.csvfile import (
     CsvSource,
     CsvSpec,
@@ -325,17 +331,10 @@ class _Run:
     def _write_inserts(self) -> None:
         prepared = self._insert.prepare(self.inserts)
         self.inserts = []
-        if self.sink is None:
-            self.insert_prepared(prepared)
-        else:
-            self.sink(("inserts", prepared))
+        deliver(self.sink, "inserts", self.insert_prepared, prepared)
 
     def _write_updates(self, changed: tuple[str, ...]) -> None:
-        rows = self.updates.pop(changed)
-        if self.sink is None:
-            self.execute_updates(changed, rows)
-        else:
-            self.sink(("updates", changed, rows))
+        deliver(self.sink, "updates", self.execute_updates, changed, self.updates.pop(changed))
 
     def insert_prepared(self, prepared: list[Any]) -> None:
         self._insert.execute_prepared(prepared)

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from reconciler.db.journal import JournalRow
 from reconciler.db.ledger import CustomerIbanRow, CustomerRow
-from reconciler.db.session import Database, init_database
+from reconciler.db.session import Database
 from reconciler.demo import DemoConfig, generate, write_demo_files
 from reconciler.errors import ImportRejectedError
 from reconciler.masterdata import customers, import_customers
-from tests.imports.helpers import write_csv
+from tests.imports.helpers import read_in_this_process, write_csv
 
 
 def _changed_copy(lines: list[str]) -> str:
@@ -63,10 +63,4 @@ def test_read_in_a_child_stores_the_same_rows(db: Database, tmp_path: Path,
 
     got = run(db)
     assert got[0][1].updated > 100 and len(got[4]) == 2  # the changes and problems happened
-    reference = Database(f"sqlite:///{tmp_path / 'reference.db'}")
-    init_database(reference)
-    monkeypatch.setattr(customers, "_READ_IN_CHILD_FROM", 10**9)
-    try:
-        assert got == run(reference)
-    finally:
-        reference.dispose()
+    assert got == read_in_this_process(customers, run, tmp_path, monkeypatch)

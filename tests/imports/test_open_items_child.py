@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from reconciler.db.journal import JournalRow
 from reconciler.db.ledger import OpenItemRow
-from reconciler.db.session import Database, init_database
+from reconciler.db.session import Database
 from reconciler.demo import DemoConfig, generate, write_demo_files
 from reconciler.masterdata import import_open_items, open_items
-from tests.imports.helpers import write_csv
+from tests.imports.helpers import read_in_this_process, write_csv
 
 
 def test_read_in_a_child_stores_the_same_rows(db: Database, tmp_path: Path,
@@ -40,10 +40,4 @@ def test_read_in_a_child_stores_the_same_rows(db: Database, tmp_path: Path,
         return [summaries, items, journal]
 
     got = run(db)
-    reference = Database(f"sqlite:///{tmp_path / 'reference.db'}")
-    init_database(reference)
-    monkeypatch.setattr(open_items, "_READ_IN_CHILD_FROM", 10**9)
-    try:
-        assert got == run(reference)
-    finally:
-        reference.dispose()
+    assert got == read_in_this_process(open_items, run, tmp_path, monkeypatch)
