@@ -43,6 +43,7 @@ class _Restarts:
         self.wanted = threading.Event()
         self.paused = threading.Event()
         self.resume = threading.Event()
+        self.count = 0  # restarts that went through (a busy one is tried again later)
 
     def pause_if_wanted(self) -> None:
         """The writer, between two decisions."""
@@ -57,7 +58,8 @@ class _Restarts:
         self.wanted.set()
         self.paused.wait(self.WAIT_SECONDS)
         try:
-            _run(connection, "PRAGMA wal_checkpoint(RESTART)")
+            busy = _run(connection, "PRAGMA wal_checkpoint(RESTART)")[0]
+            self.count += not busy
         finally:
             self.wanted.clear()
             self.resume.set()
@@ -89,6 +91,11 @@ class SqliteWriter:
                 self._driver.execute("ROLLBACK")
             raise
         self._driver.execute("COMMIT")
+
+    @property
+    def log_restarts(self) -> int:
+        """How many times the log has started over during this writer's run."""
+        return self._restarts.count
 
     def close(self) -> None:
         self.session.close()

@@ -30,12 +30,13 @@ def test_the_log_stays_bounded_and_autocheckpoint_comes_back(tmp_path: Path) -> 
                                 {"b": os.urandom(16_000)})
             written += 16_000
         assert writer.session.scalar(text("SELECT count(*) FROM filler")) == 6000
+        restarts = writer.log_restarts
         # Copied into the database while the writer went on, by the other thread.
         assert (tmp_path / "recon.db").stat().st_size > written // 2
     # ... and the log started over instead of keeping every commit, although the writer
-    # never left a gap of its own between two decisions: it paused for the restart. Each
-    # restart cuts the log back to its size limit (64 MB).
-    assert log.stat().st_size <= 64 * 2**20
+    # never left a gap of its own between two decisions: it paused for the restarts.
+    assert restarts >= 1
+    assert log.stat().st_size < written
     with db.engine.connect() as c:
         assert c.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
     db.dispose()
