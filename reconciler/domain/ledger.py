@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
+from reconciler.domain.pickling import pickled_by_fields
 from reconciler.money import ZERO
 
 
@@ -83,6 +84,7 @@ class OpenItem:
         return self.open_amount * self.discount_rate
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, order=True)
 class ItemKey:
     entity: str

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from reconciler.domain.ledger import ItemKey
+from reconciler.domain.pickling import pickled_by_fields
 from reconciler.money import ZERO
 
 
@@ -36,6 +37,7 @@ class AdjustmentKind(enum.StrEnum):
     UNAPPLIED = "unapplied"  # overpayment kept on the customer's account
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Allocation:
     """Part of a payment applied to one item. `discount` settles the item without cash."""
@@ -49,6 +51,7 @@ class Allocation:
         return self.amount + self.discount
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Adjustment:
     """A non-item line of an application, signed so that allocations + adjustments = payment.
@@ -62,6 +65,7 @@ class Adjustment:
     reason: str = ""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One piece of the explanation: which matcher saw what, and how much it weighs."""
@@ -78,6 +82,7 @@ class Decision(enum.StrEnum):
     UNMATCHED = "unmatched"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Proposal:
     """A matcher's claim: settle these items with this payment, for these reasons.
