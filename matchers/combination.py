@@ -67,7 +67,9 @@ def candidate_items(payment: Payment, view: CandidateView, customer_ids: Sequenc
     # An invoice larger than the payment plus every credit note plus the bank charges (less
     # its own discount) cannot be in any fitting set.
     reachable = payment.amount + credits + tolerance
-    useful = [i for i in pool if i.open_amount - discount_of(i, payment) <= reachable]
+    # Without a discount rate an item has no discount to take (most items: no rounding).
+    useful = [i for i in pool if (i.open_amount if not i.discount_rate
+                                  else i.open_amount - discount_of(i, payment)) <= reachable]
     if len({i.entity for i in useful}) < 2:
         # One ledger (the usual case): `ENTITY/NUMBER` orders as the number alone.
         useful.sort(key=lambda i: (i.due_date, i.document_number))
@@ -229,8 +231,9 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
     if not result.complete or truncated:
         evidence.append(Evidence(matcher, "incomplete", "the search did not cover every open "
                                  "item: a better set may exist", scoring.INCOMPLETE))
-    unnamed = _unnamed(scan, items)
-    if result.crowded and unnamed > SMALL_SET:
+    # Counted only for a crowded search: it looks up every item of a set of dozens.
+    unnamed = _unnamed(scan, items) if result.crowded else 0
+    if unnamed > SMALL_SET:
         # Dozens of items with credit notes reach almost any amount exactly with enough of
         # them: a unique exact set of many items the payer did not name says little more
         # than several would.

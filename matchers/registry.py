@@ -161,10 +161,10 @@ def validate(proposal: object, payment: Payment, view: CandidateView, matcher: s
         if identity in seen:
             return f"{allocation.item} appears twice"
         seen.add(identity)
-        item = view.known_item(allocation.item)
+        item = view.item(allocation.item)  # open: the usual case, one look-up
         if item is None:
-            return f"{allocation.item} is not a known item"
-        if not view.is_open(allocation.item):
+            if view.known_item(allocation.item) is None:
+                return f"{allocation.item} is not a known item"
             return f"{allocation.item} is not open"
         if item.currency != payment.currency:
             return f"{allocation.item} is in {item.currency}, the payment in {payment.currency}"

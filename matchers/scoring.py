@@ -83,8 +83,11 @@ def confidence(evidence: Iterable[Evidence]) -> float:
     for piece in evidence:
         kind = piece.kind
         table = penalty if kind in PENALTY_KINDS else support
-        weight = min(1.0, max(0.0, piece.weight))
-        table[kind] = max(table.get(kind, 0.0), weight)
+        weight = piece.weight
+        if not 0.0 <= weight <= 1.0:  # a plug-in's weight (or NaN), clamped as min(max())
+            weight = min(1.0, max(0.0, weight))
+        if weight > table.get(kind, 0.0):  # a zero weight multiplies by one: left out
+            table[kind] = weight
     doubt = 1.0
     for weight in support.values():
         doubt *= 1.0 - weight

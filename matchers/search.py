@@ -345,6 +345,7 @@ def _descend(s: _Search) -> None:
     budget = min(s.budget, DEPTH_BUDGET)
     start = _tail_start(options)
     tail_sums, tail_masks, tail_ranks = _tail_table(options, start)
+    tail_size = len(tail_sums)
     clock = time.process_time
     nodes = s.nodes
     stopped = s.stopped
@@ -399,26 +400,28 @@ def _descend(s: _Search) -> None:
             child = total + value
             if child + lowest > 0 or child + highest < 0:
                 continue
+            if children_are_tails:
+                # `visit(after, child)` for a tail node, inline. Most find no set in the
+                # table: the pick joins `chosen` only for one that does.
+                key = s.best_key
+                ceiling = target + tolerance - child
+                if key is not None and key[0] == 0:
+                    if len(chosen) + (pick is not None) >= key[1] and child != target:
+                        continue
+                    ceiling = target - child
+                low = left(tail_sums, target - child)
+                if low < tail_size and tail_sums[low] <= ceiling:
+                    high = right(tail_sums, ceiling, low)
+                    nodes += high - low
+                    if pick is not None:
+                        chosen.append(pick)
+                    record_tail(child, low, high)
+                    if pick is not None:
+                        chosen.pop()
+                continue  # a tail node stops nothing: only the budget check above does
             if pick is not None:
                 chosen.append(pick)
-            if children_are_tails:
-                # `visit(after, child)` for a tail node, inline.
-                key = s.best_key
-                if key is not None and key[0] == 0:
-                    if len(chosen) < key[1] or child == target:
-                        low = left(tail_sums, target - child)
-                        high = right(tail_sums, target - child, low)
-                        if low < high:
-                            nodes += high - low
-                            record_tail(child, low, high)
-                else:
-                    low = left(tail_sums, target - child)
-                    high = right(tail_sums, target + tolerance - child, low)
-                    if low < high:
-                        nodes += high - low
-                        record_tail(child, low, high)
-            else:
-                visit(after, child)
+            visit(after, child)
             if pick is not None:
                 chosen.pop()
             if stopped:
