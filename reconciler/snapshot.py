@@ -7,11 +7,9 @@ million open items, and ORM objects for each would cost minutes and gigabytes.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import typing
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -20,6 +18,7 @@ from sqlalchemy import Dialect, TypeDecorator, bindparam, or_, select, type_coer
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from matchers.candidates import collector_paused
 from reconciler.db.bank import StatementRow, TransactionRow
 from reconciler.db.ledger import CustomerIbanRow, CustomerRow, OpenItemRow
 from reconciler.db.matching import ProposalRow
@@ -60,7 +59,7 @@ class Snapshot:
 
 def load_snapshot(session: Session) -> Snapshot:
     snapshot = Snapshot()
-    with _collector_paused():
+    with collector_paused():
         snapshot.customers = _customers(session)
         snapshot.items = _items(session, open_items=True)
         snapshot.closed_items = _items(session, open_items=False)
@@ -68,20 +67,6 @@ def load_snapshot(session: Session) -> Snapshot:
         snapshot.payments = _payments(session, snapshot.diagnostics)
         snapshot.rejected = _rejected(session)
     return snapshot
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the snapshot is read. Its million records hold no
-    cycles (plain reference counting frees them), but every few thousand new objects the
-    collector would walk all the ones made so far: a third of the reading time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _customers(session: Session) -> list[Customer]:
