@@ -11,18 +11,17 @@ positions (an `int`, or a tuple of ints when a key is shared), and the classes u
 from __future__ import annotations
 
 import bisect
-import gc
 import operator
 import typing
 from array import array
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, TypeVar
 
 from matchers.text import compact, document_keys, name_variants, sorted_words
 from reconciler.domain import Customer, ItemKey, ItemStatus, OpenItem
+from reconciler.heap import collector_paused
 from reconciler.money import ZERO
 
 _Positions = int | tuple[int, ...]
@@ -37,22 +36,6 @@ class LearnedLink:
     kind: Literal["iban", "name"]
     value: str
     customer_id: str
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a run's snapshot is read and indexed. Its million
-    records and index entries hold no cycles (plain reference counting frees them), but every
-    few thousand new objects the collector would walk all the ones made so far: a third of
-    the reading time, a fifth of the indexing. The run freezes them once built (see
-    `reconciler.heap`), so no collection ever needs to walk them."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _put(index: dict[_K, _Positions], key: _K, position: int) -> None:

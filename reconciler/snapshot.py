@@ -18,7 +18,6 @@ from sqlalchemy import Dialect, TypeDecorator, bindparam, or_, select, type_coer
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from matchers.candidates import collector_paused
 from reconciler.db.bank import StatementRow, TransactionRow
 from reconciler.db.ledger import CustomerIbanRow, CustomerRow, OpenItemRow
 from reconciler.db.matching import ProposalRow
@@ -33,6 +32,7 @@ from reconciler.domain import (
     Payment,
     Severity,
 )
+from reconciler.heap import collector_paused
 from reconciler.learning import active_links
 from reconciler.mapping import terms_from_code
 from reconciler.money import ZERO

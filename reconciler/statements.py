@@ -70,8 +70,9 @@ from reconciler.domain import (
 )
 from reconciler.errors import ParseError
 from reconciler.forked import ForkedCall, can_fork
+from reconciler.heap import collector_paused
 from reconciler.mapping import DERIVED_REFERENCE, charges_amount, transaction_details
-from reconciler.masterdata.bulk import BulkStatement, no_cyclic_gc
+from reconciler.masterdata.bulk import BulkStatement
 
 IMPORTED, DUPLICATE, QUARANTINED = "imported", "duplicate", "quarantined"
 _REF_CHUNK = 500
@@ -185,7 +186,7 @@ class _Ahead:
         child, self.child = self.child, None
         if child is None:
             return None
-        with no_cyclic_gc():  # a tree of fresh objects without cycles: nothing to collect
+        with collector_paused():  # a tree of fresh objects without cycles: nothing to collect
             return child.result()
 
     def stop(self) -> None:
@@ -218,7 +219,7 @@ def _import(db: Database, data: bytes, filename: str, sha: str, parsed: ParseOut
             *, source: str | None, actor: str, quarantine_dir: Path | None,
             max_bytes: int | None) -> FileImportResult:
     """`import_file`, with the file's parse outcome when a worker has made it already."""
-    with no_cyclic_gc():  # the file's rows: many objects, no cycles
+    with collector_paused():  # the file's rows: many objects, no cycles
         return _import_paused(db, data, filename, sha, parsed, source=source, actor=actor,
                               quarantine_dir=quarantine_dir, max_bytes=max_bytes)
 

@@ -7,7 +7,6 @@ result depends on set or hash ordering. The same seed gives byte-identical files
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from reconciler.demo.transaction import (
 )
 from reconciler.demo.truth import TruthRow
 from reconciler.domain import Customer, OpenItem
+from reconciler.heap import collector_paused
 
 # A valid German IBAN (Commerzbank, the ISO 13616 example account): the seller's own account.
 OUR_IBAN = "DE89370400440532013000"
@@ -79,13 +79,8 @@ def generate(config: DemoConfig) -> DemoData:
         raise ValueError(f"entity must be a plain code, not {config.entity!r}")
     # Millions of small immutable records and no reference cycles among them: the cyclic
     # garbage collector would only rescan them again and again.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _generate(config)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _generate(config: DemoConfig) -> DemoData:

@@ -10,9 +10,7 @@ or dictionaries, whichever the driver's parameter style wants (inserts on Postgr
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -22,23 +20,6 @@ from sqlalchemy.types import TypeEngine
 
 from reconciler.errors import ImportRejectedError
 from reconciler.forked import ForkedFeed, ForkedFeedError
-
-
-@contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while an import builds and holds its rows.
-
-    The rows (and a parsed bank file) form no reference cycles, yet every few thousand
-    allocations the collector would walk all of them again: that makes a million-row import
-    quadratic, and unpickling a parsed bank file took three times as long.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class BulkStatement:

@@ -21,12 +21,12 @@ from reconciler.db.ledger import CustomerIbanRow, CustomerRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.forked import ForkedFeed, can_fork
+from reconciler.heap import collector_paused
 from reconciler.masterdata import fields
 from reconciler.masterdata.bulk import (
     BulkInsert,
     BulkUpdate,
     deliver,
-    no_cyclic_gc,
     write_from_child,
 )
 from reconciler.masterdata.csvfile import (
@@ -63,7 +63,7 @@ def import_customers(db: Database, source: CsvSource, *, filename: str | None = 
     """Upsert the customer master from `source`; all or nothing (`ImportRejectedError`)."""
     intake = open_intake(source, filename, SPEC, progress)
     name, facts = intake.name, intake.facts
-    with no_cyclic_gc(), db.transaction() as session:
+    with collector_paused(), db.transaction() as session:
         conn = session.connection()
         run = _Run(conn, intake)
         if facts.lines >= _READ_IN_CHILD_FROM and can_fork():

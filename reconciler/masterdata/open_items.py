@@ -41,11 +41,11 @@ from reconciler.db.matching import ApplicationLineRow, ApplicationRow
 from reconciler.db.session import Database
 from reconciler.errors import ImportRejectedError
 from reconciler.forked import ForkedFeed, can_fork
+from reconciler.heap import collector_paused
 from reconciler.masterdata.bulk import (
     BulkInsert,
     BulkUpdate,
     deliver,
-    no_cyclic_gc,
     write_from_child,
 )
 from reconciler.masterdata.csvfile import (
@@ -93,7 +93,7 @@ def import_open_items(db: Database, source: CsvSource, *, full: bool = False,
     intake = open_intake(source, filename, SPEC, progress)
     name, facts, reader = intake.name, intake.facts, intake.reader
     problems, warnings = intake.problems, intake.warnings
-    with no_cyclic_gc(), db.transaction() as session:
+    with collector_paused(), db.transaction() as session:
         conn = session.connection()
         with _big_page_cache(conn):
             summary = _import(conn, session, reader, name, facts, full, default_entity,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import multiprocessing
-import pickle
 import resource
 import sys
 import tempfile
@@ -37,7 +36,6 @@ from reconciler.db.bank import TransactionRow
 from reconciler.db.session import Database, init_database
 from reconciler.demo import (
     DemoConfig,
-    GeneratedPayment,
     TruthRow,
     generate,
     read_truth,
@@ -46,8 +44,8 @@ from reconciler.demo import (
 from reconciler.engine import run_matching
 from reconciler.export import MatchRow, export_matches, iter_match_rows
 from reconciler.settings import Settings
+from reconciler.statements import import_files
 from tests.benchmarks.memory import TreeMemory
-from tests.engine.builders import insert_payments
 
 ALL = "ALL receivables"
 
@@ -74,8 +72,6 @@ class Tally:
 def _prepare(config: DemoConfig, folder: Path) -> None:
     data = generate(config)
     write_demo_files(data, folder, formats=("camt053",))
-    with (folder / "payments.pickle").open("wb") as handle:
-        pickle.dump(data.payments, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _import(db: Database, folder: Path) -> dict[str, float]:
@@ -96,25 +92,15 @@ def _import(db: Database, folder: Path) -> dict[str, float]:
 
 
 def _import_bank_files(db: Database, folder: Path) -> str:
-    """The camt.053 files through the statement import when it is there, else the generated
-    transactions inserted directly (same fields, same bank references). The files go through
-    `import_files`, as `recon import statement *.xml` takes them: the next ones are parsed in
-    a forked worker while the previous one is stored."""
-    try:
-        from reconciler.statements import import_files
-    except ImportError:  # the statement import is not in this build
-        import_files = None  # type: ignore[assignment]
-    if import_files is not None:
-        paths = sorted(folder.glob("camt053_*.xml"))
-        files = ((path.name, path.read_bytes()) for path in paths)
-        for path, result in zip(paths, import_files(db, files), strict=True):
-            if result.status not in ("imported", "duplicate"):
-                raise SystemExit(f"{path.name}: {result}")
-        return "camt.053 files"
-    with (folder / "payments.pickle").open("rb") as handle:
-        payments: list[GeneratedPayment] = pickle.load(handle)
-    insert_payments(db, payments)
-    return "direct insert"
+    """The camt.053 files through the statement import, as `recon import statement *.xml`
+    takes them (`import_files`: the next ones are parsed in forked workers while the previous
+    one is stored)."""
+    paths = sorted(folder.glob("camt053_*.xml"))
+    files = ((path.name, path.read_bytes()) for path in paths)
+    for path, result in zip(paths, import_files(db, files), strict=True):
+        if result.status not in ("imported", "duplicate"):
+            raise SystemExit(f"{path.name}: {result}")
+    return "camt.053 files"
 
 
 def _rows_by_reference(db: Database) -> dict[str, list[MatchRow]]:
