@@ -86,12 +86,12 @@ def _import(db: Database, folder: Path) -> dict[str, float]:
     import_open_items(db, folder / "open_items.csv")
     timings["import open items"] = time.monotonic() - started
     started = time.monotonic()
-    how = _import_bank_files(db, folder)
-    timings[f"import bank ({how})"] = time.monotonic() - started
+    _import_bank_files(db, folder)
+    timings["import bank (camt.053 files)"] = time.monotonic() - started
     return timings
 
 
-def _import_bank_files(db: Database, folder: Path) -> str:
+def _import_bank_files(db: Database, folder: Path) -> None:
     """The camt.053 files through the statement import, as `recon import statement *.xml`
     takes them (`import_files`: the next ones are parsed in forked workers while the previous
     one is stored)."""
@@ -100,7 +100,6 @@ def _import_bank_files(db: Database, folder: Path) -> str:
     for path, result in zip(paths, import_files(db, files), strict=True):
         if result.status not in ("imported", "duplicate"):
             raise SystemExit(f"{path.name}: {result}")
-    return "camt.053 files"
 
 
 def _rows_by_reference(db: Database) -> dict[str, list[MatchRow]]:
