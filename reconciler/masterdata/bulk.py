@@ -82,18 +82,35 @@ class _Conversion:
             if earlier is None:
                 converted = _convert(processor, values)
             else:
-                converted = [out if value is seen else processor(value)
-                             for value, seen, out in zip(values, *earlier, strict=True)]
+                converted = _convert_after(processor, values, *earlier)
             done[self.kinds[index]] = (values, converted)
             columns[index] = converted
 
 
+def _is_repetitive(value: Any) -> bool:
+    """Dates and codes repeat across a file's rows; amounts are nearly all distinct."""
+    return isinstance(value, (dt.date, str)) or value is None
+
+
 def _convert(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
-    first = values[0]
-    if isinstance(first, (dt.date, str)) or first is None:
+    if _is_repetitive(values[0]):
         memo: dict[Any, Any] = {}
         return [memo[v] if v in memo else memo.setdefault(v, processor(v)) for v in values]
     return list(map(processor, values))
+
+
+def _convert_after(processor: Callable[[Any], Any], values: Sequence[Any],
+                   earlier: Sequence[Any], earlier_out: list[Any]) -> list[Any]:
+    """`_convert` for a column of the same type as an earlier one: where a row holds the very
+    same object the earlier result is reused. A due date is rarely the issue date's object,
+    but it repeats as much, so a date column still converts each distinct value once."""
+    if not _is_repetitive(values[0]):
+        return [out if value is seen else processor(value)
+                for value, seen, out in zip(values, earlier, earlier_out, strict=True)]
+    memo: dict[Any, Any] = {}
+    return [out if value is seen else memo[value] if value in memo
+            else memo.setdefault(value, processor(value))
+            for value, seen, out in zip(values, earlier, earlier_out, strict=True)]
 
 
 class BulkInsert:
