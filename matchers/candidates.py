@@ -50,12 +50,6 @@ def _put(index: dict[_K, _Positions], key: _K, position: int) -> None:
         index[key] = (*typing.cast(tuple[int, ...], found), position)
 
 
-def _positions(found: _Positions | None) -> tuple[int, ...]:
-    if found is None:
-        return ()
-    return (found,) if isinstance(found, int) else found
-
-
 def _add_name(index: dict[str, tuple[str, ...]], name: str, customer_id: str) -> None:
     for variant in name_variants(name):
         ids = index.get(variant, ())
@@ -87,8 +81,9 @@ class CandidateView:
     Lookups (all return tuples, empty when nothing is known):
 
     - `item(key)`: an open item; `known_item(key)`: open, closed or disputed; `is_open(key)`.
-    - `items_by_document(full_key)` / `items_by_digits(digit_key)` / `items_by_payment_reference`:
-      items (open *and* closed: a reference to a closed item is evidence too) by the keys of
+    - `items_by_document(full_key)` / `items_by_digits(digit_key)` / `items_by_payment_reference`
+      (`items_by_reference_key` when the reference is compacted already): items (open *and*
+      closed: a reference to a closed item is evidence too) by the keys of
       `matchers.text.document_keys` and by their compacted payment reference.
     - `open_items_of(customer_id, currency=None)`: the customer's open items.
     - `items_with_amount(amount, currency, customer_ids=None)`: open items whose open amount
@@ -267,7 +262,14 @@ class CandidateView:
         return position is not None and bool(self._open[position])
 
     def _resolve(self, found: _Positions | None) -> tuple[OpenItem, ...]:
-        return tuple(self._items[p] for p in _positions(found))
+        # Asked for every window of every remittance text: most find nothing, most of the
+        # rest one item, neither needs a generator.
+        if found is None:
+            return ()
+        if isinstance(found, int):
+            return (self._items[found],)
+        items = self._items
+        return tuple([items[p] for p in found])
 
     def items_by_document(self, full_key: str) -> tuple[OpenItem, ...]:
         return self._resolve(self._by_document.get(full_key))
@@ -278,11 +280,16 @@ class CandidateView:
     def items_by_payment_reference(self, reference: str) -> tuple[OpenItem, ...]:
         return self._resolve(self._by_reference.get(compact(reference)))
 
+    def items_by_reference_key(self, key: str) -> tuple[OpenItem, ...]:
+        """`items_by_payment_reference` for a reference already compacted (`compact`)."""
+        return self._resolve(self._by_reference.get(key))
+
     def open_items_of(self, customer_id: str, currency: str | None = None) -> tuple[OpenItem, ...]:
-        found = tuple(self._items[p] for p in self._by_customer.get(customer_id, ()))
+        items = self._items
+        positions = self._by_customer.get(customer_id, ())
         if currency is None:
-            return found
-        return tuple(i for i in found if i.currency == currency)
+            return tuple([items[p] for p in positions])
+        return tuple([item for p in positions if (item := items[p]).currency == currency])
 
     def items_with_amount(self, amount: Decimal, currency: str,
                           customer_ids: Iterable[str] | None = None) -> tuple[OpenItem, ...]:

@@ -131,7 +131,7 @@ def _hit(view: CandidateView, payment: Payment, token: str, kind: str, strength:
 
 def _lookup_candidate(view: CandidateView, payment: Payment,
                       candidate: ReferenceCandidate) -> ReferenceHit | None:
-    found = view.items_by_payment_reference(candidate.full)
+    found = view.items_by_reference_key(candidate.full)  # letters and digits: compacted
     if found:
         return _hit(view, payment, candidate.raw, "payment-reference", scoring.DOCUMENT_NUMBER,
                     found)
@@ -183,7 +183,7 @@ def _scan(payment: Payment, view: CandidateView) -> ReferenceScan:
         else:
             kind = "creditor-reference"
             hit = _hit(view, payment, payment.creditor_reference or "", kind,
-                       scoring.CREDITOR_REFERENCE, view.items_by_payment_reference(structured))
+                       scoring.CREDITOR_REFERENCE, view.items_by_reference_key(structured))
             if hit:
                 hits.append(hit)
             elif not structured.startswith("RF"):
@@ -194,7 +194,7 @@ def _scan(payment: Payment, view: CandidateView) -> ReferenceScan:
     for ref in valid_rf:
         if ref != structured:
             hit = _hit(view, payment, ref, "creditor-reference", scoring.CREDITOR_REFERENCE,
-                       view.items_by_payment_reference(ref))
+                       view.items_by_reference_key(ref))
             if hit:
                 hits.append(hit)
     texts.append(text)
