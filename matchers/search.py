@@ -339,16 +339,21 @@ def _descend(s: _Search) -> None:
     looked up in a sorted table at once; a node is one position visited or one set matched.
 
     The state lives in locals of one closure (the search visits up to `node_budget` nodes:
-    attribute lookups per node would dominate)."""
+    attribute lookups per node would dominate). The best key changes only when a set is
+    recorded, under a child visited or a look-up that finds sets: each loop reads it again
+    only then, not once per branch."""
     options, neg_min, pos_max = s.options, s.neg_min, s.pos_max
     target, tolerance, deadline = s.target, s.tolerance, s.deadline
     budget = min(s.budget, DEPTH_BUDGET)
     start = _tail_start(options)
     tail_sums, tail_masks, tail_ranks = _tail_table(options, start)
-    tail_size = len(tail_sums)
+    # A sum above every ceiling that passes the bounds (at most `tolerance + pos_max[start]`)
+    # ends the table: a look-up past the last sum needs no length check of its own.
+    tail_sums.append(tolerance + pos_max[start] + 1)
     clock = time.process_time
     nodes = s.nodes
     stopped = s.stopped
+    checkpoint = 0  # set with the root below
     chosen: list[_Pick] = []
     left = bisect.bisect_left
     right = bisect.bisect_right
@@ -368,6 +373,14 @@ def _descend(s: _Search) -> None:
                                      or s.best_key[0] != 0):
                 _record_mask(s, difference, mask, chosen)
 
+    def must_stop() -> bool:
+        """At a checkpoint: over the budget, or on a multiple of 1,024 and out of time."""
+        nonlocal checkpoint
+        if nodes > budget or (nodes & 1023 == 0 and clock() > deadline):
+            return True
+        checkpoint = min(budget + 1, ((nodes >> 10) + 1) << 10)
+        return False
+
     def visit(k: int, total: int) -> None:
         """Node (k, total), already counted and inside the bounds: its children are counted
         and bounded here, before the call (most of them fall outside). Children at the tail
@@ -375,8 +388,8 @@ def _descend(s: _Search) -> None:
         nonlocal nodes, stopped
         best_key = s.best_key
         exact_found = best_key is not None and best_key[0] == 0
-        if exact_found and best_key is not None and len(chosen) >= best_key[1] \
-                and total != target:
+        best_size = best_key[1] if exact_found and best_key is not None else 0
+        if exact_found and len(chosen) >= best_size and total != target:
             return  # an exact set of fewer items exists; a larger one cannot beat it
         upper = target if exact_found else target + tolerance
         if k == start:
@@ -388,29 +401,26 @@ def _descend(s: _Search) -> None:
             return
         after = k + 1
         lowest, highest = neg_min[after] - upper, pos_max[after] - target
-        children_are_tails = after == start
-        for pick, value in branches[k]:
-            nodes += 1
-            if nodes > budget or (nodes & 1023 == 0 and clock() > deadline):
-                stopped = True
-                return
-            if not exact_found and s.best_key is not None and s.best_key[0] == 0:
-                exact_found = True  # found under the previous branch: only exact sets now
-                lowest = neg_min[after] - target
-            child = total + value
-            if child + lowest > 0 or child + highest < 0:
-                continue
-            if children_are_tails:
-                # `visit(after, child)` for a tail node, inline. Most find no set in the
-                # table: the pick joins `chosen` only for one that does.
-                key = s.best_key
-                ceiling = target + tolerance - child
-                if key is not None and key[0] == 0:
-                    if len(chosen) + (pick is not None) >= key[1] and child != target:
+        if after == start:
+            # Every child is a look-up in the table, inline. Most find no set: the pick
+            # joins `chosen` only for one that does.
+            size = len(chosen)
+            for pick, value in branches[k]:
+                nodes += 1
+                if nodes >= checkpoint and must_stop():
+                    stopped = True
+                    return
+                child = total + value
+                if child + lowest > 0 or child + highest < 0:
+                    continue
+                if exact_found:  # only exact sets now, and only smaller ones
+                    if size + (pick is not None) >= best_size and child != target:
                         continue
                     ceiling = target - child
+                else:
+                    ceiling = target + tolerance - child
                 low = left(tail_sums, target - child)
-                if low < tail_size and tail_sums[low] <= ceiling:
+                if tail_sums[low] <= ceiling:
                     high = right(tail_sums, ceiling, low)
                     nodes += high - low
                     if pick is not None:
@@ -418,16 +428,38 @@ def _descend(s: _Search) -> None:
                     record_tail(child, low, high)
                     if pick is not None:
                         chosen.pop()
-                continue  # a tail node stops nothing: only the budget check above does
+                    best_key = s.best_key
+                    if best_key is not None and best_key[0] == 0:
+                        exact_found, best_size = True, best_key[1]
+                        lowest = neg_min[after] - target
+            return  # a tail node stops nothing: only the budget check above does
+        for pick, value in branches[k]:
+            nodes += 1
+            if nodes >= checkpoint and must_stop():
+                stopped = True
+                return
+            child = total + value
+            if child + lowest > 0 or child + highest < 0:
+                continue
             if pick is not None:
                 chosen.append(pick)
-            visit(after, child)
-            if pick is not None:
+                visit(after, child)
                 chosen.pop()
+            else:
+                visit(after, child)
             if stopped:
                 return
+            if not exact_found:
+                best_key = s.best_key
+                if best_key is not None and best_key[0] == 0:  # found under this branch
+                    exact_found = True
+                    lowest = neg_min[after] - target
 
-    nodes += 1
+    nodes += 1  # the root
+    # The next count at which the budget or the clock needs a look: the budget's end, or the
+    # next multiple of 1,024 (the clock is read when a branch lands on one). One comparison
+    # per node instead of three.
+    checkpoint = min(budget + 1, ((nodes >> 10) + 1) << 10)
     if nodes <= budget and neg_min[0] <= target + tolerance and pos_max[0] >= target:
         visit(0, 0)
     s.nodes, s.stopped = nodes, stopped or nodes > budget
