@@ -401,38 +401,8 @@ def _descend(s: _Search) -> None:
             return
         after = k + 1
         lowest, highest = neg_min[after] - upper, pos_max[after] - target
-        if after == start:
-            # Every child is a look-up in the table, inline. Most find no set: the pick
-            # joins `chosen` only for one that does.
-            size = len(chosen)
-            for pick, value in branches[k]:
-                nodes += 1
-                if nodes >= checkpoint and must_stop():
-                    stopped = True
-                    return
-                child = total + value
-                if child + lowest > 0 or child + highest < 0:
-                    continue
-                if exact_found:  # only exact sets now, and only smaller ones
-                    if size + (pick is not None) >= best_size and child != target:
-                        continue
-                    ceiling = target - child
-                else:
-                    ceiling = target + tolerance - child
-                low = left(tail_sums, target - child)
-                if tail_sums[low] <= ceiling:
-                    high = right(tail_sums, ceiling, low)
-                    nodes += high - low
-                    if pick is not None:
-                        chosen.append(pick)
-                    record_tail(child, low, high)
-                    if pick is not None:
-                        chosen.pop()
-                    best_key = s.best_key
-                    if best_key is not None and best_key[0] == 0:
-                        exact_found, best_size = True, best_key[1]
-                        lowest = neg_min[after] - target
-            return  # a tail node stops nothing: only the budget check above does
+        children_are_tails = after == start
+        size = len(chosen)
         for pick, value in branches[k]:
             nodes += 1
             if nodes >= checkpoint and must_stop():
@@ -441,19 +411,37 @@ def _descend(s: _Search) -> None:
             child = total + value
             if child + lowest > 0 or child + highest < 0:
                 continue
-            if pick is not None:
-                chosen.append(pick)
-                visit(after, child)
-                chosen.pop()
+            if children_are_tails:
+                # `visit(after, child)` for a tail node, inline. Most find no set in the
+                # table: the pick joins `chosen` only for one that does.
+                if exact_found:  # only exact sets now, and only smaller ones
+                    if size + (pick is not None) >= best_size and child != target:
+                        continue
+                    ceiling = target - child
+                else:
+                    ceiling = target + tolerance - child
+                low = left(tail_sums, target - child)
+                if tail_sums[low] > ceiling:
+                    continue  # a tail node stops nothing: only the budget check above does
+                high = right(tail_sums, ceiling, low)
+                nodes += high - low
+                if pick is not None:
+                    chosen.append(pick)
+                record_tail(child, low, high)
             else:
+                if pick is not None:
+                    chosen.append(pick)
                 visit(after, child)
+            if pick is not None:
+                chosen.pop()
             if stopped:
                 return
-            if not exact_found:
-                best_key = s.best_key
-                if best_key is not None and best_key[0] == 0:  # found under this branch
-                    exact_found = True
-                    lowest = neg_min[after] - target
+            # Sets may have been recorded under this branch: only then can the key change.
+            best_key = s.best_key
+            if best_key is not None and best_key[0] == 0:  # only exact sets from now on
+                if not exact_found:
+                    exact_found, lowest = True, neg_min[after] - target
+                best_size = best_key[1]
 
     nodes += 1  # the root
     # The next count at which the budget or the clock needs a look: the budget's end, or the
