@@ -12,54 +12,17 @@ database connection.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
-import io
 import multiprocessing
 import pickle
 import signal
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
-# How the child pickles objects of a type: `reducer(obj)` -> (callable, arguments).
-Reducers = Mapping[type, Callable[[Any], tuple[Any, ...]]]
-
-
-def by_field_values(*classes: type) -> dict[type, Callable[[Any], tuple[Any, ...]]]:
-    """Reducers that send each of these dataclasses as "call the class with its field
-    values" instead of through the Python-level `__getstate__`/`__setstate__` of a frozen
-    slotted dataclass: a parsed bank file's ten thousand transactions then cost a third
-    less to pickle and half as much to unpickle here (the same objects arrive). For classes
-    of two or more fields, all set by `__init__`, so the values rebuild the object exactly."""
-    reducers: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
-    for cls in classes:
-        fields = dataclasses.fields(cls)
-        if len(fields) < 2 or not all(f.init for f in fields):
-            raise TypeError(f"{cls.__name__}: needs two or more fields, all set by __init__")
-        reducers[cls] = _call_with(cls, attrgetter(*(f.name for f in fields)))
-    return reducers
-
-
-def _call_with(cls: type, values: Callable[[Any], tuple[Any, ...]]
-               ) -> Callable[[Any], tuple[Any, ...]]:
-    def reduce(obj: Any) -> tuple[Any, ...]:
-        return cls, values(obj)
-    return reduce
-
-
-def _dumps(value: object, reducers: Reducers | None) -> bytes:
-    if not reducers:
-        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = reducers
-    pickler.dump(value)
-    return out.getvalue()
 
 
 def can_fork() -> bool:
@@ -67,27 +30,23 @@ def can_fork() -> bool:
 
 
 def _start(target: Callable[..., None], function: Callable[..., Any], args: tuple[Any, ...],
-           name: str, reducers: Reducers | None = None) -> tuple[Connection, BaseProcess]:
-    """A forked child running `target(function, args, reader, writer, reducers)`; the pipe's
-    reading end stays here (the child closes its copy), the writing end is the child's
-    alone."""
+           name: str) -> tuple[Connection, BaseProcess]:
+    """A forked child running `target(function, args, reader, writer)`; the pipe's reading
+    end stays here (the child closes its copy), the writing end is the child's alone."""
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
-    process = context.Process(target=target, args=(function, args, reader, writer, reducers),
-                              name=name, daemon=True)
+    process = context.Process(target=target, args=(function, args, reader, writer), name=name,
+                              daemon=True)
     process.start()
     writer.close()
     return reader, process
 
 
 class ForkedCall(Generic[T]):
-    """`function(*args)` in a forked child; `result()` collects it, None if the child failed.
-    `reducers` say how the child pickles the result's objects of those types (see
-    `by_field_values`)."""
+    """`function(*args)` in a forked child; `result()` collects it, None if the child failed."""
 
-    def __init__(self, function: Callable[..., T], *args: Any, name: str,
-                 reducers: Reducers | None = None) -> None:
-        self._reader, self._process = _start(_run, function, args, name, reducers)
+    def __init__(self, function: Callable[..., T], *args: Any, name: str) -> None:
+        self._reader, self._process = _start(_run, function, args, name)
         self._done = False
 
     def result(self) -> T | None:
@@ -116,7 +75,7 @@ class ForkedCall(Generic[T]):
 
 
 def _run(function: Callable[..., Any], args: tuple[Any, ...], reader: Connection,
-         writer: Connection, reducers: Reducers | None) -> None:
+         writer: Connection) -> None:
     reader.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     # The parent's objects are never freed here: the collector need not walk them (and copy
@@ -124,7 +83,7 @@ def _run(function: Callable[..., Any], args: tuple[Any, ...], reader: Connection
     gc.freeze()
     result = function(*args)
     with contextlib.suppress(BrokenPipeError):  # the parent is gone or no longer wants it
-        writer.send_bytes(_dumps(result, reducers))
+        writer.send_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class ForkedFeedError(RuntimeError):
@@ -171,7 +130,7 @@ class _Failure:
 
 
 def _feed(produce: Callable[..., None], args: tuple[Any, ...], reader: Connection,
-          writer: Connection, _reducers: Reducers | None) -> None:
+          writer: Connection) -> None:
     reader.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     gc.freeze()

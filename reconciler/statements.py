@@ -69,7 +69,7 @@ from reconciler.domain import (
     Transaction,
 )
 from reconciler.errors import ParseError
-from reconciler.forked import ForkedCall, by_field_values, can_fork
+from reconciler.forked import ForkedCall, can_fork
 from reconciler.heap import collector_paused
 from reconciler.mapping import DERIVED_REFERENCE, charges_amount, transaction_details
 from reconciler.masterdata.bulk import BulkStatement
@@ -210,7 +210,7 @@ def _parse_ahead(db: Database, filename: str, data: bytes, max_bytes: int | None
         status = session.scalar(select(BankFileRow.status).where(BankFileRow.sha256 == sha))
     if status is not None and status != QUARANTINED:
         return ahead
-    ahead.child = ForkedCall(parse_outcome, data, filename, reducers=_PARSED_BY_FIELDS,
+    ahead.child = ForkedCall(parse_outcome, data, filename,
                              name=f"parse {os.path.basename(filename)}")
     return ahead
 
@@ -276,8 +276,6 @@ def _import_once(db: Database, data: bytes, filename: str, sha: str, source: str
 
 
 ParseOutcome = ParseResult | str  # the statements, or why the file is quarantined
-# A parsed file's records cross from the parsing child by the ten thousand.
-_PARSED_BY_FIELDS = by_field_values(ParseResult, Statement, Transaction, Diagnostic)
 
 
 def parse_outcome(data: bytes, filename: str) -> ParseOutcome:

@@ -3,6 +3,7 @@ equal, field for field, and the records pickle by their fields (not by per-field
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,11 +14,18 @@ from reconciler.domain import (
     Adjustment,
     AdjustmentKind,
     Allocation,
+    Diagnostic,
+    EntryStatus,
     Evidence,
     ItemKey,
+    ParseResult,
     Proposal,
+    Severity,
+    Statement,
+    Transaction,
 )
 from reconciler.domain.pickling import pickled_by_fields
+from reconciler.forked import ForkedCall
 
 
 def _proposal() -> Proposal:
@@ -54,3 +62,26 @@ def test_the_decorator_refuses_a_record_its_fields_cannot_rebuild() -> None:
 
     with pytest.raises(TypeError, match="two or more fields"):
         pickled_by_fields(Single)
+
+
+def _parsed_file() -> ParseResult:
+    payment = Transaction(Decimal("119.00"), "EUR", dt.date(2026, 3, 2), dt.date(2026, 3, 2),
+                          bank_reference="REF-1", status=EntryStatus.PENDING,
+                          extra=(("creditor_id", "DE98ZZZ09999999999"),))
+    statement = Statement("DE02120300000000202051", "EUR", "S-1", "1", Decimal("0.00"),
+                          Decimal("119.00"), dt.date(2026, 3, 1), dt.date(2026, 3, 2),
+                          transactions=(payment, payment))
+    return ParseResult(format="camt.053", statements=(statement,),
+                       diagnostics=(Diagnostic(Severity.WARNING, "odd", "Ntry[1]"),))
+
+
+def test_a_parsed_file_from_the_parsing_child_arrives_equal() -> None:
+    """The import parses the next bank file in a forked child, which sends it pickled."""
+    original = _parsed_file()
+    received = ForkedCall(_parsed_file, name="parse").result()
+    assert received == original
+    assert received is not None
+    transactions = received.statements[0].transactions
+    assert transactions[0] is transactions[1]  # shared objects stay shared
+    assert transactions[0].status is EntryStatus.PENDING
+    assert original.statements[0].__reduce__()[0] is Statement

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
 
 from reconciler import forked
-from reconciler.domain import EntryStatus, Statement, Transaction
-from reconciler.forked import ForkedCall, ForkedFeed, ForkedFeedError, by_field_values
+from reconciler.forked import ForkedCall, ForkedFeed, ForkedFeedError
 
 
 def _total(values: list[Decimal]) -> Decimal:
@@ -70,31 +67,3 @@ def test_a_feed_whose_child_raises_ends_with_its_error() -> None:
     finally:
         feed.close()
     assert not multiprocessing.active_children()
-
-
-def _parsed_statement() -> Statement:
-    payment = Transaction(Decimal("119.00"), "EUR", dt.date(2026, 3, 2), dt.date(2026, 3, 2),
-                          bank_reference="REF-1", status=EntryStatus.PENDING,
-                          extra=(("creditor_id", "DE98ZZZ09999999999"),))
-    return Statement("DE02120300000000202051", "EUR", "S-1", "1", Decimal("0.00"),
-                     Decimal("119.00"), dt.date(2026, 3, 1), dt.date(2026, 3, 2),
-                     transactions=(payment, payment))
-
-
-def test_records_sent_by_their_field_values_arrive_equal() -> None:
-    statement = _parsed_statement()
-    reducers = by_field_values(Statement, Transaction)
-    result = ForkedCall(_parsed_statement, name="parse", reducers=reducers).result()
-    assert result == statement
-    assert result is not None and result.transactions[0] is result.transactions[1]
-
-
-def test_by_field_values_refuses_a_record_it_could_not_rebuild() -> None:
-    @dataclass(frozen=True, slots=True)
-    class Derived:
-        amount: Decimal
-        currency: str
-        label: str = field(init=False, default="")
-
-    with pytest.raises(TypeError):
-        by_field_values(Derived)

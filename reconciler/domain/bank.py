@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from reconciler.domain.common import Diagnostic, Severity
+from reconciler.domain.pickling import pickled_by_fields
 from reconciler.money import ZERO
 
 
@@ -43,6 +44,7 @@ class FxDetails:
     rate: Decimal | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Transaction:
     """One bank transaction; a batch entry with several TxDtls gives several of these."""
@@ -81,6 +83,7 @@ class Transaction:
         return self.amount > ZERO
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Statement:
     account: str  # IBAN when the bank gave one, else the bank's account number
@@ -102,6 +105,7 @@ class Statement:
     source_line: str | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ParseResult:
     format: str  # "mt940", "mt942", "camt.053.001.08", ...

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from reconciler.domain.pickling import pickled_by_fields
+
 
 class Severity(enum.StrEnum):
     ERROR = "error"
@@ -12,6 +14,7 @@ class Severity(enum.StrEnum):
     INFO = "info"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """A data problem, reported rather than raised. `where` is a line number or an XPath."""

@@ -4,7 +4,9 @@ A matching run's workers send every line's proposals back to the parent: a hundr
 lines are some two million small records (proposals, their evidence, allocations, item keys).
 A frozen dataclass with slots pickles through Python-level `__getstate__`/`__setstate__` and
 one `object.__setattr__` per field; pickled as "call the class with these field values" it
-is about 40 % cheaper to write and to read, with the same object coming out.
+is about 40 % cheaper to write and to read, with the same object coming out. The same holds
+for a parsed bank file's statements and transactions, sent by the import's parsing child ten
+thousand at a time.
 """
 
 from __future__ import annotations
