@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reconciler import journal, letters, promises, risk
-from reconciler.db.bank import TransactionRow
+from reconciler.db.bank import TransactionRow, state_in
 from reconciler.db.collections import (
     DunningActionRow,
     DunningRunRow,
@@ -232,7 +232,7 @@ def _pending_payments(session: Session) -> tuple[set[tuple[str, str]], set[str]]
         select(CustomerRow.customer_id)
         .join(CustomerIbanRow, CustomerIbanRow.customer_pk == CustomerRow.id)
         .join(TransactionRow, TransactionRow.counterparty_iban == CustomerIbanRow.iban)
-        .where(TransactionRow.state.in_(_OPEN_PAYMENT_STATES), TransactionRow.amount > 0)
+        .where(state_in(_OPEN_PAYMENT_STATES), TransactionRow.amount > 0)
     ))
     return items, customers
 

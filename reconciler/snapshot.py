@@ -18,7 +18,7 @@ from sqlalchemy import Dialect, TypeDecorator, bindparam, or_, select, type_coer
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from reconciler.db.bank import StatementRow, TransactionRow
+from reconciler.db.bank import StatementRow, TransactionRow, state_in
 from reconciler.db.ledger import CustomerIbanRow, CustomerRow, OpenItemRow
 from reconciler.db.matching import ProposalRow
 from reconciler.db.prepared import Prepared
@@ -178,7 +178,7 @@ def _payments(session: Session, diagnostics: list[Diagnostic]) -> list[Payment]:
                     t.creditor_reference, t.remittance_text, t.end_to_end_id,
                     t.ultimate_debtor, t.account, _raw(StatementRow.closing_date))
              .join(StatementRow, StatementRow.id == t.statement_id)
-             .where(t.state.in_(MATCHABLE_STATES), t.amount > ZERO, t.entry_status == "booked",
+             .where(state_in(MATCHABLE_STATES), t.amount > ZERO, t.entry_status == "booked",
                     t.is_reversal.is_(False))
              .order_by(t.id))
     connection = session.connection()

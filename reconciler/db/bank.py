@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -16,10 +17,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reconciler.db.base import Base, Money, UTCDateTime, utcnow
+from reconciler.db.base import Base, Money, UTCDateTime, partial_index, utcnow
 
 
 class BankFileRow(Base):
@@ -69,7 +71,10 @@ class TransactionRow(Base):
 
     __tablename__ = "transactions"
     __table_args__ = (
-        Index("ix_transactions_state_amount", "state", "amount"),
+        # Only lines not applied (`partial_index`): the queues and the next matcher run look
+        # for lines still to be worked on, and an applied line leaves the index.
+        partial_index("ix_transactions_state_amount", "state", "amount",
+                      where="state != 'applied'"),
         Index("ix_transactions_bank_reference", "bank_reference"),
         Index("ix_transactions_entry_reference", "entry_reference"),
     )
@@ -105,3 +110,11 @@ class TransactionRow(Base):
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
 
     statement: Mapped[StatementRow] = relationship(back_populates="transactions")
+
+
+def state_in(states: tuple[str, ...]) -> ColumnElement[bool]:
+    """`TransactionRow.state IN states` for states of lines still to be worked on, with the
+    state index's own condition beside it: SQLite uses that partial index only then."""
+    if "applied" in states:
+        raise ValueError("the state index holds no applied lines; query applied ones apart")
+    return and_(TransactionRow.state.in_(states), TransactionRow.state != "applied")

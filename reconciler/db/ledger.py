@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reconciler.db.base import Base, Money, Rate, UTCDateTime, utcnow
+from reconciler.db.base import Base, Money, Rate, UTCDateTime, partial_index, utcnow
 
 
 class CustomerRow(Base):
@@ -52,8 +52,11 @@ class OpenItemRow(Base):
     __tablename__ = "open_items"
     __table_args__ = (
         UniqueConstraint("entity", "document_number"),
-        Index("ix_open_items_status_customer", "status", "customer_id"),
-        Index("ix_open_items_open_amount", "open_amount"),
+        # Only items not closed, and only open items by open amount (`partial_index`): an
+        # item a payment closes leaves both instead of moving inside them.
+        partial_index("ix_open_items_status_customer", "status", "customer_id",
+                      where="status != 'closed'"),
+        partial_index("ix_open_items_open_amount", "open_amount", where="status = 'open'"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,8 +21,9 @@ class TreeMemory:
     """`with TreeMemory() as memory: ...`, then `memory.peak_mb` (RSS) and
     `memory.peak_pss_mb`."""
 
-    def __init__(self, every_seconds: float = 0.2) -> None:
+    def __init__(self, every_seconds: float = 0.2, pss_every_ticks: int = 5) -> None:
         self.every_seconds = every_seconds
+        self.pss_every_ticks = pss_every_ticks
         self.peak_mb = 0.0
         self.peak_pss_mb = 0.0
         self._stop = threading.Event()
@@ -39,12 +40,16 @@ class TreeMemory:
         self._take()
 
     def _sample(self) -> None:
+        tick = 0
         while not self._stop.wait(self.every_seconds):
-            self._take()
+            tick += 1
+            self._take(with_pss=tick % self.pss_every_ticks == 0)
 
-    def _take(self) -> None:
-        self.peak_mb = max(self.peak_mb, tree_rss_mb(os.getpid()))
-        self.peak_pss_mb = max(self.peak_pss_mb, tree_rss_mb(os.getpid(), proportional=True))
+    def _take(self, *, with_pss: bool = True) -> None:
+        rss = tree_rss_mb(os.getpid())
+        self.peak_mb = max(self.peak_mb, rss)
+        if with_pss and rss > self.peak_pss_mb:
+            self.peak_pss_mb = max(self.peak_pss_mb, tree_rss_mb(os.getpid(), proportional=True))
 
 
 def tree_rss_mb(pid: int, *, proportional: bool = False) -> float:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reconciler.db.bank import BankFileRow, StatementRow, TransactionRow
+from reconciler.db.bank import BankFileRow, StatementRow, TransactionRow, state_in
 from reconciler.db.journal import JournalRow
 from reconciler.db.ledger import OpenItemRow
 from reconciler.db.matching import ApplicationLineRow, ApplicationRow, ProposalRow
@@ -69,7 +69,7 @@ def dashboard(session: Session, as_of: dt.date, base_currency: str) -> Dashboard
     in_review = session.scalar(select(func.count(func.distinct(ProposalRow.transaction_id)))
                                .where(ProposalRow.state == "pending")) or 0
     exceptions = session.scalar(select(func.count()).select_from(TransactionRow).where(
-        TransactionRow.state == "unmatched", TransactionRow.amount > ZERO)) or 0
+        state_in(("unmatched",)), TransactionRow.amount > ZERO)) or 0
     # Reversal lines carry the opposite sign, so the plain sum is what is still unapplied.
     unapplied = dict(session.execute(
         select(TransactionRow.currency, func.sum(ApplicationLineRow.amount))

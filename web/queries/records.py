@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from reconciler.db.bank import BankFileRow, StatementRow, TransactionRow
+from reconciler.db.bank import BankFileRow, StatementRow, TransactionRow, state_in
 from reconciler.db.journal import JournalRow
 from reconciler.db.ledger import CustomerIbanRow, CustomerRow, OpenItemRow
 from reconciler.db.matching import (
@@ -273,7 +273,7 @@ EXCEPTION_STATES = ("unmatched", "unreconciled")
 def search_exceptions(session: Session, args: dict[str, str], after: int | None = None,
                       limit: int = SEARCH_LIMIT) -> list[TransactionRow]:
     """Credit lines nobody could match, newest first; text looks at payer and references."""
-    stmt = select(TransactionRow).where(TransactionRow.state.in_(EXCEPTION_STATES),
+    stmt = select(TransactionRow).where(state_in(EXCEPTION_STATES),
                                         TransactionRow.amount > ZERO)
     text = (args.get("q") or "").strip()
     if text:
