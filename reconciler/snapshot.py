@@ -103,8 +103,9 @@ _ITEM_COLUMNS = (OpenItemRow.entity, OpenItemRow.document_number, OpenItemRow.do
 # distinct value below, not once per row.
 _RAW_ITEM_COLUMNS = tuple(_raw(c) for c in _ITEM_COLUMNS)
 # Nearly every row of the table is open: read it in one pass in id order. (Comparing
-# `status || ''` keeps SQLite from going through the status index, which would then sort a
-# million rows back into id order.)
+# `status || ''` keeps SQLite from going through the status index or the index of open items
+# by open amount, whose condition `status = 'open'` the plain comparison would meet: either
+# would then sort a million rows back into id order.)
 _OPEN_ITEMS = Prepared(select(*_RAW_ITEM_COLUMNS).where(
     OpenItemRow.status.concat("") == "open", OpenItemRow.open_amount != ZERO)
     .order_by(OpenItemRow.id))

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from reconciler.db.bank import TransactionRow
 from reconciler.db.session import Database
 from reconciler.dunning import _pending_payments
 from reconciler.snapshot import load_snapshot
@@ -78,9 +79,7 @@ def test_open_items_by_amount_use_the_open_amount_index(sqlite_db: Database) -> 
     _ledger(sqlite_db)
 
     def candidates(session: Session) -> object:
-        from reconciler.db.bank import TransactionRow
-
-        line = session.query(TransactionRow).one()
+        line = session.scalars(select(TransactionRow)).one()
         assert line.counterparty_iban is None  # so the look-up goes by amount
         return candidate_items(session, line)
 
