@@ -10,6 +10,8 @@ integer cents, bounded by a node budget and, as a safety net, a cap on CPU time
 (`settings.combination_time_ms`); stopping early marks the result incomplete, which blocks
 automatic application. Exact sums beat tolerance sums, fewer items
 beat more; when several sets fit equally well, that is ambiguity and nobody is auto-applied.
+An exact set of another size is a second reading too (two of the payer's invoices that add up
+to a third): the fewest items still lead the suggestions, but a person decides.
 When the payment names items, the search is anchored on them.
 """
 
@@ -224,10 +226,7 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
         evidence.append(Evidence(matcher, "ambiguity", "another customer's items fit better",
                                  scoring.AMBIGUOUS))
     elif rivals > 1 or result.ambiguous:
-        alternatives = max(rivals, result.count, result.within_tolerance)
-        detail = (f"{alternatives}{'+' if alternatives > SOLUTION_LIMIT else ''} sets of items "
-                  "fit the amount equally well")
-        evidence.append(Evidence(matcher, "ambiguity", detail, scoring.AMBIGUOUS))
+        evidence.append(_ambiguity(matcher, rivals, result))
     if not result.complete or truncated:
         evidence.append(Evidence(matcher, "incomplete", "the search did not cover every open "
                                  "item: a better set may exist", scoring.INCOMPLETE))
@@ -256,6 +255,24 @@ def _proposal(matcher: str, payment: Payment, view: CandidateView, identity: Ide
     return Proposal(payment.id, matcher, identity.customer_id, settlement.allocations,
                     settlement.adjustments, score, merged, scoring.explain(matcher, merged, score),
                     payment.currency)
+
+
+def _ambiguity(matcher: str, rivals: int, result: SearchResult) -> Evidence:
+    """Why the set is not the only reading of the amount."""
+    # Sets that only come within the tolerance compete only when no set fits exactly.
+    inexact = result.within_tolerance if result.difference else 0
+    alternatives = max(rivals, result.count, inexact)
+    reasons = []
+    if alternatives > 1:
+        reasons.append(f"{alternatives}{'+' if alternatives > SOLUTION_LIMIT else ''} sets of "
+                       "items fit the amount equally well")
+    if result.other_exact:
+        # Two of the payer's invoices that add up to a third: the fewest items are the
+        # likelier reading, not a sure one.
+        reasons.append(f"{result.other_exact} set(s) of another number of items fit the "
+                       "amount exactly too")
+    weight = scoring.AMBIGUOUS if alternatives > 1 else scoring.OTHER_READING
+    return Evidence(matcher, "ambiguity", "; ".join(reasons), weight)
 
 
 def _unnamed(scan: ReferenceScan, items: Sequence[OpenItem]) -> int:

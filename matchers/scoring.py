@@ -43,6 +43,9 @@ AGREEMENT = 0.25
 
 # Penalties.
 AMBIGUOUS = 0.5
+# The fewest items fit exactly and so does a set of another size: fewer items remain the
+# likelier reading (so the set still ranks first among the suggestions), but no sure one.
+OTHER_READING = 0.2
 PARTIAL = 0.35
 OVERPAYMENT = 0.3
 OVERPAYMENT_LARGE = 0.6  # the excess is at least what the items settle: more invoices paid?

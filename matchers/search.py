@@ -21,6 +21,13 @@ Three methods, all deterministic:
 Whatever the method, a complete search finds the same best difference, size and number of
 equally good sets; the sets kept when more than `SOLUTION_LIMIT` tie follow the method's
 order.
+
+Fewer items win, but an exact set of another size is still a second reading of the payment
+(two of the payer's invoices that add up to a third: which did it pay?). The search notes
+the exact sets it meets; those that are not the best set plus items that cancel out (an
+invoice and its credit note) are counted as `other_exact`, which makes the result ambiguous.
+Meet-in-the-middle meets every exact set; the other methods stop at the smallest and count
+only those they met on the way.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ SOLUTION_LIMIT = 3  # alternatives kept for review
 HALF_LIMIT = 1 << 11  # sums per half for the meet-in-the-middle search; beyond: depth-first
 SMALL_POOL = 16  # items; beyond, exact sets of up to four items are looked for first
 SMALL_SET = 4  # items in a set that the exact small-set search covers
+EXACT_KEPT = 64  # exact sets noted for the other-size check; beyond, the result is ambiguous
 TAIL_LIMIT = 1 << 12  # subsets of the smallest amounts tabulated for the depth-first search
 
 Choice = tuple[int, bool]  # (item index, cash discount taken)
@@ -59,10 +67,13 @@ class SearchResult:
     # Found in a pool too large to search exhaustively, with more than `SMALL_SET` items: so
     # many sets are possible there that even a unique exact sum may be a coincidence.
     crowded: bool = False
+    # Exact sets of another size than the best, other than the best plus items that cancel
+    # out (see the module docstring).
+    other_exact: int = 0
 
     @property
     def ambiguous(self) -> bool:
-        if self.count > 1:
+        if self.count > 1 or self.other_exact:
             return True
         return bool(self.difference) and self.within_tolerance > 1
 
@@ -82,6 +93,9 @@ class _Search:
     best: list[tuple[_Pick, ...]] = field(default_factory=list)
     count: int = 0
     within: int = 0
+    exact: list[int] = field(default_factory=list)  # exact sets met, as position masks
+    exact_overflow: bool = False
+    positions: int = 0  # bit 2k of every position k: a pick mask's positions, masked
 
 
 def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, tolerance: int,
@@ -111,6 +125,7 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
         pos_max[k] = pos_max[k + 1] + max(0, *options[k])
         neg_min[k] = neg_min[k + 1] + min(0, *options[k])
     state.pos_max, state.neg_min = pos_max, neg_min
+    state.positions = int("01" * len(options), 2) if options else 0
     if pos_max[0] < target or neg_min[0] > target + tolerance:
         return SearchResult()  # every item together falls short, or the credits exceed it
     if len(options) > SMALL_POOL or not half_limit:
@@ -122,6 +137,7 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
             and not (half_limit and _meet_in_the_middle(state, len(options) // 2)):
         _descend(state)
         crowded = state.best_key is not None and state.best_key[1] > SMALL_SET
+    other_exact = _other_exact_sets(state) if state.best_key and not state.best_key[0] else 0
     solutions = []
     for chosen in state.best[:limit]:
         solutions.append(tuple(sorted(
@@ -129,7 +145,18 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
     solutions.sort()
     key = state.best_key
     return SearchResult(tuple(solutions), key[0] if key else None, key[1] if key else None,
-                        state.count, state.within, not state.stopped, crowded)
+                        state.count, state.within, not state.stopped, crowded, other_exact)
+
+
+def _other_exact_sets(s: _Search) -> int:
+    """The exact sets met of another size than the best, other than supersets of the best
+    set: adding an invoice and the credit note that cancels it is no second reading."""
+    best = 0
+    for position, _ in s.best[0]:
+        best |= 1 << (2 * position)
+    size = best.bit_count()
+    others = sum(1 for found in s.exact if found.bit_count() != size and found & best != best)
+    return others + s.exact_overflow
 
 
 def _half_sums(s: _Search, positions: range, ceiling: int, other_reach: int,
@@ -457,6 +484,8 @@ def _record_mask(s: _Search, difference: int, mask: int, chosen: Sequence[_Pick]
     """`_record` for a set given as a mask (plus picks already made): the picks are only
     spelled out for a set that ranks among the best."""
     key = (difference, len(chosen) + mask.bit_count())
+    if not difference:
+        _note_exact(s, mask, chosen)
     if s.best_key is not None and key > s.best_key:
         if difference:
             s.within += 1
@@ -474,3 +503,14 @@ def _record(s: _Search, difference: int, chosen: list[_Pick]) -> None:
         s.count += 1
         if len(s.best) <= SOLUTION_LIMIT:
             s.best.append(tuple(chosen))
+
+
+def _note_exact(s: _Search, mask: int, chosen: Sequence[_Pick]) -> None:
+    """Keep an exact set as the mask of its positions (bit 2k: item k, full or discounted)."""
+    if len(s.exact) >= EXACT_KEPT:
+        s.exact_overflow = True
+        return
+    positions = (mask | (mask >> 1)) & s.positions
+    for position, _ in chosen:
+        positions |= 1 << (2 * position)
+    s.exact.append(positions)

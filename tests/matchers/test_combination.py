@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matchers import scoring
 from matchers.candidates import LearnedLink
 from matchers.combination import CombinationMatcher, find_combinations
-from reconciler.domain import AdjustmentKind, OpenItem, Payment, Proposal
+from reconciler.domain import AdjustmentKind, Decision, OpenItem, Payment, Proposal
+from rules.decision import decide
 from tests.matchers.builders import (
     IBAN_C1,
     IBAN_UNKNOWN,
@@ -124,7 +126,9 @@ def test_not_greedy_by_due_date() -> None:
 def test_search_prefers_fewer_items_on_equal_difference() -> None:
     result = find_combinations([(100, None), (60, None), (40, None)], 100, 0)
     assert result.solutions == (((0, False),),)
-    assert result.count == 1 and not result.ambiguous
+    assert result.count == 1
+    # ... but 60 + 40 is a second exact reading: the payer may have paid those two.
+    assert result.other_exact == 1 and result.ambiguous
 
 
 def test_search_stops_at_the_node_budget_and_says_so() -> None:
@@ -325,3 +329,87 @@ def test_a_crowded_exact_set_is_never_applied_automatically() -> None:
     assert proposals and len(proposals[0].allocations) == 6
     assert any("coincidence" in e.detail for e in proposals[0].evidence)
     assert proposals[0].confidence < AUTO
+
+
+# --- exact sets of another size ------------------------------------------------------------
+
+
+def test_an_exact_set_of_another_size_makes_the_fewest_items_ambiguous() -> None:
+    # 100 + 200 = 300: {300, 500} and {100, 200, 500} both pay 800 exactly.
+    result = find_combinations([(300, None), (100, None), (200, None), (500, None)], 800, 0)
+    assert (result.difference, result.size, result.count) == (0, 2, 1)
+    assert result.other_exact == 1
+    assert result.ambiguous
+
+
+def test_the_best_set_plus_items_that_cancel_out_is_no_second_reading() -> None:
+    # An invoice and the credit note that cancels it, both open: adding them changes nothing.
+    result = find_combinations([(800, None), (100, None), (-100, None)], 800, 0)
+    assert (result.difference, result.size, result.count) == (0, 1, 1)
+    assert result.other_exact == 0
+    assert not result.ambiguous
+
+
+def test_two_invoices_adding_up_to_a_third_are_never_applied_automatically() -> None:
+    # The payer cites one invoice and pays it with three more, two of which add up to a third
+    # open invoice: the four-item and the five-item readings both fit to the cent.
+    items = [item("INV-2026-0489181", "2389.52"), item("INV-2026-0159784", "2679.88"),
+             item("INV-2026-0246923", "1831.41"), item("INV-2026-0642310", "1297.10"),
+             item("INV-2026-0377721", "3128.51"), item("INV-2026-0812615", "3824.66")]
+    proposals = propose(pay("12022.57", "INV-2026-0489181", iban=IBAN_C1), items)
+    assert proposals
+    assert all(p.confidence < AUTO for p in proposals)
+    # The fewest items still lead the suggestions, marked as one reading of two.
+    assert documents(proposals[0]) == {"INV-2026-0489181", "INV-2026-0159784",
+                                       "INV-2026-0377721", "INV-2026-0812615"}
+    assert any("another number of items" in e.detail for e in proposals[0].evidence)
+    assert decide(list(proposals), SETTINGS).decision is Decision.SUGGEST
+
+
+
+def test_a_second_exact_reading_weighs_less_than_equal_fits() -> None:
+    # {A} and {B, C} pay 100.00 exactly; D and E only come within the bank-charge tolerance,
+    # which no longer counts once a set fits exactly. Fewer items stay the likelier reading.
+    items = [item("A", "100.00"), item("B", "60.00"), item("C", "40.00"),
+             item("D", "105.00"), item("E", "110.00")]
+    proposals = propose(pay("100.00", iban=IBAN_C1), items)
+    assert documents(proposals[0]) == {"A"}
+    [doubt] = [e for e in proposals[0].evidence if e.kind == "ambiguity"]
+    assert doubt.weight == scoring.OTHER_READING
+    assert doubt.detail == "1 set(s) of another number of items fit the amount exactly too"
+    assert proposals[0].confidence < AUTO
+
+def _other_exact_by_brute_force(amounts: list[tuple[int, int | None]],
+                                target: int) -> tuple[int, int]:
+    """(exact sets of another size than the smallest and not supersets of the first
+    smallest one met, all exact sets), by trying every choice per item."""
+    import itertools
+
+    choices = [[0, full] + ([disc] if disc is not None and disc != full else [])
+               for full, disc in amounts]
+    exact = [frozenset(i for i, n in enumerate(combo) if n)
+             for combo in itertools.product(*[range(len(c)) for c in choices])
+             if any(combo) and sum(choices[i][n] for i, n in enumerate(combo)) == target]
+    if not exact:
+        return 0, 0
+    smallest = min(len(found) for found in exact)
+    best = [found for found in exact if len(found) == smallest]
+    others = [found for found in exact if len(found) != smallest]
+    # With positive amounts no superset of an exact set is exact: which smallest set the
+    # search keeps first does not matter.
+    assert not any(found > b for found in others for b in best)
+    return len(others), len(exact)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 30_000), st.booleans()), min_size=1, max_size=10),
+       st.integers(1, 60_000))
+def test_meet_in_the_middle_counts_every_exact_set_of_another_size(
+        pairs: list[tuple[int, bool]], target: int) -> None:
+    amounts = [(v, v - v // 50 if d else None) for v, d in pairs]
+    result = find_combinations(amounts, target, 0, time_ms=10_000)
+    others, exact = _other_exact_by_brute_force(amounts, target)
+    if exact <= 64:  # every exact set noted: the count is exact
+        assert result.other_exact == others
+    else:
+        assert result.ambiguous
