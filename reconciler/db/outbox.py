@@ -13,7 +13,8 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 # The jobs slice is not listed in reconciler.db.schema yet; importing it here puts its tables
-# into Base.metadata (and so into the baseline migration) whenever the outbox tables are.
+# into Base.metadata (and so into what tests/admin/test_migrations.py compares with the
+# migrations) whenever the outbox tables are.
 from reconciler.db import jobs as _jobs  # noqa: F401
 from reconciler.db.base import Base, UTCDateTime, utcnow
 
