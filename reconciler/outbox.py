@@ -3,11 +3,12 @@
 A delivery row per (sink, posting) is created when the posting is first seen. Delivery goes
 in sequence order per sink: the oldest due rows are claimed (`claimed_until`, set by an
 optimistic UPDATE that only one process can win, so a manual run and the scheduler never send
-the same row at once), delivered, and its outcome recorded. A failure waits with exponential
-backoff and stops that sink for this run, so the ERP never receives entry n+1 before entry n;
-after `max_attempts` the row is `failed` and the sink moves on. A crash between delivery and
-record repeats the delivery with the same idempotency key and the same file name, which the
-receiver recognises: exactly once as the ERP sees it.
+the same row at once; renewed while a slow sink is still being sent to, and given up by a
+process that finds its rows taken after all), delivered, and its outcome recorded. A failure
+waits with exponential backoff and stops that sink for this run, so the ERP never receives
+entry n+1 before entry n; after `max_attempts` the row is `failed` and the sink moves on. A
+crash between delivery and record repeats the delivery with the same idempotency key and the
+same file name, which the receiver recognises: exactly once as the ERP sees it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ ACTOR = "system:outbox"
 MAX_BACKOFF_SECONDS = 3600.0
 # Rows claimed per transaction; a crash repeats at most this many deliveries (idempotently).
 CLAIM_BATCH = 20
+# A claim lasts two delivery timeouts and this much more, and is renewed for the rows not yet
+# recorded whenever the next delivery could outlast it: a slow ERP never lets another process take
+# rows this one is still sending, and a crashed process holds its rows that long at most.
+CLAIM_MARGIN_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +123,25 @@ class _Claimed:
     payload: dict[str, object]
 
 
+@dataclass(slots=True)
+class _Claim:
+    """Rows this process holds until `until` (the value it wrote, which proves the hold)."""
+
+    rows: list[_Claimed]
+    until: dt.datetime
+    seconds: int
+
+
 class _ClaimLost(Exception):
     """Another process claimed some of the rows between our read and our update."""
 
 
 def _claim(db: Database, sink: str, claim_seconds: int, now_only: bool,
-           size: int) -> list[_Claimed]:
+           size: int) -> _Claim | None:
     """Claim the sink's oldest pending deliveries, in order, up to the first that is not this
     run's to send (waiting for its retry, or being delivered by another process)."""
     now = utcnow()
+    until = now + dt.timedelta(seconds=claim_seconds)
     try:
         with db.transaction() as session:
             rows = session.scalars(
@@ -141,7 +156,7 @@ def _claim(db: Database, sink: str, claim_seconds: int, now_only: bool,
                     break  # waiting for its retry: later entries wait too, keeping the order
                 run.append(row)
             if not run:
-                return []
+                return None
             ids = [row.id for row in run]
             # Optimistic claim: only one process's UPDATE matches every row it read.
             result = session.execute(
@@ -149,7 +164,7 @@ def _claim(db: Database, sink: str, claim_seconds: int, now_only: bool,
                 .where(OutboxDeliveryRow.id.in_(ids), OutboxDeliveryRow.state == "pending",
                        or_(OutboxDeliveryRow.claimed_until.is_(None),
                            OutboxDeliveryRow.claimed_until <= now))
-                .values(claimed_until=now + dt.timedelta(seconds=claim_seconds))
+                .values(claimed_until=until)
                 .execution_options(synchronize_session=False))
             if int(getattr(result, "rowcount", 0) or 0) != len(ids):
                 raise _ClaimLost
@@ -157,10 +172,31 @@ def _claim(db: Database, sink: str, claim_seconds: int, now_only: bool,
                 posting_id: payload for posting_id, payload in session.execute(
                     select(PostingRow.id, PostingRow.payload)
                     .where(PostingRow.id.in_([row.posting_pk for row in run])))}
-            return [_Claimed(row.id, row.attempts + 1, dict(payloads[row.posting_pk]))
-                    for row in run]
+            return _Claim([_Claimed(row.id, row.attempts + 1, dict(payloads[row.posting_pk]))
+                           for row in run], until, claim_seconds)
     except (_ClaimLost, OperationalError):
-        return []  # SQLite: the other writer won the lock; either way it delivers these
+        return None  # SQLite: the other writer won the lock; either way it delivers these
+
+
+def _renew(db: Database, claim: _Claim, held: list[_Claimed]) -> bool:
+    """Extend the claim on the rows not yet recorded; False when any of them is no longer
+    ours (the claim ran out and another process took it: that process sends them now)."""
+    until = utcnow() + dt.timedelta(seconds=claim.seconds)
+    ids = [item.row_id for item in held]
+    try:
+        with db.transaction() as session:
+            result = session.execute(
+                update(OutboxDeliveryRow)
+                .where(OutboxDeliveryRow.id.in_(ids), OutboxDeliveryRow.state == "pending",
+                       OutboxDeliveryRow.claimed_until == claim.until)
+                .values(claimed_until=until)
+                .execution_options(synchronize_session=False))
+            if int(getattr(result, "rowcount", 0) or 0) != len(ids):
+                raise _ClaimLost
+    except (_ClaimLost, OperationalError):
+        return False
+    claim.until = until
+    return True
 
 
 def _deliver_sink(db: Database, name: str, sink: Sink, max_attempts: int, timeout: int,
@@ -168,13 +204,20 @@ def _deliver_sink(db: Database, name: str, sink: Sink, max_attempts: int, timeou
     delivered = failed = given_up = 0
     last_error: str | None = None
     while delivered + failed < limit:
-        batch = _claim(db, name, timeout * 2 + 30, now_only,
+        claim = _claim(db, name, timeout * 2 + CLAIM_MARGIN_SECONDS, now_only,
                        min(CLAIM_BATCH, limit - delivered - failed))
-        if not batch:
+        if claim is None:
             break
+        batch = claim.rows
         done: list[tuple[_Claimed, str]] = []
         stop = False
         for position, item in enumerate(batch):
+            # Rows sent but not yet recorded stay claimed too: another process would send
+            # them again.
+            unrecorded = [sent for sent, _ in done] + batch[position:]
+            if not _still_ours(db, claim, unrecorded, timeout):
+                stop = True  # what was sent is recorded below; the rest is another's now
+                break
             try:
                 done.append((item, sink.deliver(item.payload)))
                 continue
@@ -201,6 +244,14 @@ def _deliver_sink(db: Database, name: str, sink: Sink, max_attempts: int, timeou
         pending = len(session.scalars(select(OutboxDeliveryRow.id).where(
             OutboxDeliveryRow.sink == name, OutboxDeliveryRow.state == "pending")).all())
     return SinkReport(name, delivered, failed, given_up, pending, last_error)
+
+
+def _still_ours(db: Database, claim: _Claim, held: list[_Claimed], timeout: int) -> bool:
+    """Whether the next delivery can go out under the claim: renewed first when it could
+    time out after the claim ends."""
+    if utcnow() + dt.timedelta(seconds=timeout) < claim.until:
+        return True
+    return _renew(db, claim, held)
 
 
 def _record(db: Database, done: list[tuple[_Claimed, str]],

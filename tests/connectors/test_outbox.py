@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import hmac
 import io
 import json
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from reconciler import outbox
+from reconciler.db.base import utcnow
 from reconciler.db.outbox import OutboxDeliveryRow
 from reconciler.db.session import Database
 from reconciler.outbox import deliver, retry_failed
@@ -63,8 +67,13 @@ class Receiver:
         self.requests: list[tuple[str, int]] = []  # (idempotency key, answered status)
         self.booked: dict[str, dict[str, object]] = {}
         self.lock = threading.Lock()
+        self.seconds_per_request = 0.0  # a slow ERP
+        self.on_request: Callable[[], None] | None = None
 
     def handle(self, key: str, signature: str, body: bytes) -> int:
+        if self.on_request is not None:
+            self.on_request()
+        time.sleep(self.seconds_per_request)
         expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         with self.lock:
             if not hmac.compare_digest(expected, signature):
@@ -200,3 +209,78 @@ def test_two_processes_delivering_at_once_send_each_posting_once(
     keys = [key for key, status in state.requests if status == 201]
     assert len(keys) == 3 and len(set(keys)) == 3
     assert [d.state for d in deliveries(db)] == ["delivered"] * 3
+
+
+
+def _slow_erp(db: Database, receiver: tuple[Receiver, str], monkeypatch: pytest.MonkeyPatch,
+              postings: int, seconds: float, timeout: int) -> Settings:
+    """`postings` postings for a webhook that answers in `seconds`, with no claim margin: a
+    claim lasts two timeouts."""
+    state, url = receiver
+    state.failures, state.seconds_per_request = 0, seconds
+    monkeypatch.setenv("ERP_TEST_HOOK_SECRET", SECRET)
+    monkeypatch.setattr(outbox, "CLAIM_MARGIN_SECONDS", 0)
+    for tag in range(postings):
+        apply(db, payment_with_items(db, tag=str(tag)))
+    return Settings(sinks={"erp": SinkSettings(
+        kind="webhook", url=url, secret=Secret(env="ERP_TEST_HOOK_SECRET"),
+        timeout_seconds=timeout)})
+
+
+def _first_claim(db: Database) -> dt.datetime:
+    """The end of the first claim on the oldest row, once a process has taken it."""
+    for _ in range(100):
+        [until] = [d.claimed_until for d in deliveries(db)][:1] or [None]
+        if until is not None:
+            return until
+        time.sleep(0.05)
+    raise AssertionError("no process claimed the rows")
+
+
+def test_a_slow_erp_keeps_its_rows_claimed_until_they_are_sent(
+        db: Database, receiver: tuple[Receiver, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Four postings at 0.7 s each outlast the first two-second claim. A second process that
+    # starts once that claim has run out finds the rows claimed still (renewed, the two sent
+    # but not yet recorded included), and sends none of them again.
+    settings = _slow_erp(db, receiver, monkeypatch, postings=4, seconds=0.7, timeout=1)
+    first = threading.Thread(target=deliver, args=(db, settings), kwargs={"now_only": True})
+    first.start()
+    expired = _first_claim(db) + dt.timedelta(seconds=0.3)
+    time.sleep(max(0.0, (expired - utcnow()).total_seconds()))
+    other = Database(db.url)
+    try:
+        [late] = deliver(other, settings, now_only=True)
+    finally:
+        other.dispose()
+    first.join()
+    state, _ = receiver
+    keys = [key for key, _ in state.requests]
+    assert late.delivered == 0
+    assert len(keys) == 4 and len(set(keys)) == 4  # each posting sent once, by the first
+    assert [d.state for d in deliveries(db)] == ["delivered"] * 4
+    assert all(d.claimed_until is None for d in deliveries(db))
+
+
+def test_a_claim_taken_over_stops_the_process_that_lost_it(
+        db: Database, receiver: tuple[Receiver, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Three postings at 1.2 s each against a four-second claim: the third needs a renewal.
+    # While the second is sent, the third row is claimed anew, as another process does with
+    # an expired claim (written here directly: the test stands in for that process). The
+    # renewal finds it taken: the two sent are recorded, the third is left to its new holder.
+    settings = _slow_erp(db, receiver, monkeypatch, postings=3, seconds=1.2, timeout=2)
+    state, _ = receiver
+    taken_until = utcnow().replace(year=2099)
+
+    def take_over_on_the_second_request() -> None:
+        if len(state.requests) == 1:
+            state.on_request = None
+            with db.transaction() as session:
+                session.execute(update(OutboxDeliveryRow).where(OutboxDeliveryRow.sequence == 3)
+                                .values(claimed_until=taken_until))
+
+    state.on_request = take_over_on_the_second_request
+    [report] = deliver(db, settings, now_only=True)
+    assert report.delivered == 2 and len(state.requests) == 2
+    rows = deliveries(db)
+    assert [d.state for d in rows] == ["delivered", "delivered", "pending"]
+    assert rows[2].claimed_until == taken_until
