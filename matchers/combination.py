@@ -330,8 +330,8 @@ def _reference_evidence(matcher: str, scan: ReferenceScan, items: list[OpenItem]
     by_tail = [scan.tail_mentions(i) for i in items]
     named = [i for i, token in zip(items, by_tail, strict=True)
              if (i.entity, i.document_number) in cited or token is not None]
-    if cited - chosen:
-        missing = [i for i in scan.cited_open if (i.entity, i.document_number) not in chosen]
+    missing = _cited_outside(scan, chosen)
+    if missing:
         names = ", ".join(sorted(str(i.key) for i in missing))
         if all(_near_miss(i.document_number, items) for i in missing):
             # One digit changed or two swapped: the payer probably mistyped our number. That
@@ -367,6 +367,18 @@ def _reference_evidence(matcher: str, scan: ReferenceScan, items: list[OpenItem]
         out.append(Evidence(matcher, "closed", "the payment cites items already settled",
                             scoring.CLOSED_REFERENCE))
     return out
+
+
+def _cited_outside(scan: ReferenceScan, chosen: set[tuple[str, str]]) -> list[OpenItem]:
+    """The items the payment cites that the set leaves out. A reference that fits several
+    items (an invoice and a credit note sharing their digits) is met by any one of them."""
+    missing: dict[tuple[str, str], OpenItem] = {}
+    for hit in scan.hits:
+        keys = [(i.entity, i.document_number) for i in hit.open_items]
+        if not any(key in chosen for key in keys):
+            for key, item in zip(keys, hit.open_items, strict=True):
+                missing.setdefault(key, item)
+    return list(missing.values())
 
 
 def _near_miss(cited: str, items: Sequence[OpenItem]) -> bool:

@@ -93,9 +93,8 @@ class _Search:
     best: list[tuple[_Pick, ...]] = field(default_factory=list)
     count: int = 0
     within: int = 0
-    exact: list[int] = field(default_factory=list)  # exact sets met, as position masks
+    exact: list[int] = field(default_factory=list)  # exact sets met, as pick masks
     exact_overflow: bool = False
-    positions: int = 0  # bit 2k of every position k: a pick mask's positions, masked
 
 
 def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, tolerance: int,
@@ -125,7 +124,6 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
         pos_max[k] = pos_max[k + 1] + max(0, *options[k])
         neg_min[k] = neg_min[k + 1] + min(0, *options[k])
     state.pos_max, state.neg_min = pos_max, neg_min
-    state.positions = int("01" * len(options), 2) if options else 0
     if pos_max[0] < target or neg_min[0] > target + tolerance:
         return SearchResult()  # every item together falls short, or the credits exceed it
     if len(options) > SMALL_POOL or not half_limit:
@@ -149,11 +147,13 @@ def find_combinations(amounts: Sequence[tuple[int, int | None]], target: int, to
 
 
 def _other_exact_sets(s: _Search) -> int:
-    """The exact sets met of another size than the best, other than supersets of the best
-    set: adding an invoice and the credit note that cancels it is no second reading."""
+    """The exact sets met of another size than the best, other than the best set with more
+    items added (the same items, each taken the same way): adding an invoice and the credit
+    note that cancels it is no second reading; taking an item's discount and another item
+    instead is one."""
     best = 0
-    for position, _ in s.best[0]:
-        best |= 1 << (2 * position)
+    for position, option in s.best[0]:
+        best |= 1 << (2 * position + option)
     size = best.bit_count()
     others = sum(1 for found in s.exact if found.bit_count() != size and found & best != best)
     return others + s.exact_overflow
@@ -506,11 +506,10 @@ def _record(s: _Search, difference: int, chosen: list[_Pick]) -> None:
 
 
 def _note_exact(s: _Search, mask: int, chosen: Sequence[_Pick]) -> None:
-    """Keep an exact set as the mask of its positions (bit 2k: item k, full or discounted)."""
+    """Keep an exact set as a pick mask (bit 2k: item k in full, 2k+1: with its discount)."""
     if len(s.exact) >= EXACT_KEPT:
         s.exact_overflow = True
         return
-    positions = (mask | (mask >> 1)) & s.positions
-    for position, _ in chosen:
-        positions |= 1 << (2 * position)
-    s.exact.append(positions)
+    for position, option in chosen:
+        mask |= 1 << (2 * position + option)
+    s.exact.append(mask)

@@ -367,6 +367,27 @@ def test_two_invoices_adding_up_to_a_third_are_never_applied_automatically() -> 
 
 
 
+def test_a_reference_shared_by_an_invoice_and_a_credit_note_is_met_by_either() -> None:
+    # "Rechnung 2026-0017058" fits the invoice and the credit note of that number; the set
+    # holds the invoice, so the payment's citation is met, not contradicted.
+    items = [item("INV-2026-0017058", "1880.10"), item("CN-2026-0017058", "-120.00"),
+             item("INV-2026-0109750", "2249.68"), item("CN-2026-0010090", "-233.50")]
+    proposals = propose(pay("3896.28", "Rechnung 2026-0017058, 2026-0109750, CN-2026-0010090",
+                            iban=IBAN_C1), items)
+    assert documents(proposals[0]) == {"INV-2026-0017058", "INV-2026-0109750",
+                                       "CN-2026-0010090"}
+    assert not [e for e in proposals[0].evidence if e.kind == "conflict"]
+    assert any(e.detail == "the payment names every item of this set"
+               for e in proposals[0].evidence)
+
+
+def test_an_item_taken_with_its_discount_plus_another_is_a_second_reading() -> None:
+    # 50.00 in full, or 49.00 after its discount plus the item of 1.00: the same position
+    # taken another way is not "the best set with items added".
+    result = find_combinations([(100, None), (5000, 4900)], 5000, 0)
+    assert (result.difference, result.size, result.other_exact) == (0, 1, 1)
+
+
 def test_a_second_exact_reading_weighs_less_than_equal_fits() -> None:
     # {A} and {B, C} pay 100.00 exactly; D and E only come within the bank-charge tolerance,
     # which no longer counts once a set fits exactly. Fewer items stay the likelier reading.
@@ -381,13 +402,13 @@ def test_a_second_exact_reading_weighs_less_than_equal_fits() -> None:
 
 def _other_exact_by_brute_force(amounts: list[tuple[int, int | None]],
                                 target: int) -> tuple[int, int]:
-    """(exact sets of another size than the smallest and not supersets of the first
-    smallest one met, all exact sets), by trying every choice per item."""
+    """(exact sets of another size than the smallest and not that one with items added,
+    all exact sets), by trying every choice per item; a set is its (item, choice) picks."""
     import itertools
 
     choices = [[0, full] + ([disc] if disc is not None and disc != full else [])
                for full, disc in amounts]
-    exact = [frozenset(i for i, n in enumerate(combo) if n)
+    exact = [frozenset((i, n) for i, n in enumerate(combo) if n)
              for combo in itertools.product(*[range(len(c)) for c in choices])
              if any(combo) and sum(choices[i][n] for i, n in enumerate(combo)) == target]
     if not exact:
