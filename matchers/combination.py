@@ -147,16 +147,17 @@ def _anchored(matcher: str, payment: Payment, view: CandidateView, settings: Mat
               identities: Sequence[Identity], scan: ReferenceScan) -> list[Proposal]:
     """The payment names some items and pays more: search only the sets that contain them.
 
-    Payers often list a few invoices and pay more of them. The named items are forced into
-    the set and the rest of the amount is searched among the payer's other items.
+    Payers often list a few invoices and pay more of them. The named items (by reference, or
+    by the short form of one of the payer's own numbers) are forced into the set and the rest
+    of the amount is searched among the payer's other items.
     """
-    cited = list(scan.cited_open)
-    named_total = sum((i.open_amount for i in cited), ZERO)
-    if not cited or payment.amount <= named_total:
-        return []
-    rest = dataclasses.replace(payment, amount=payment.amount - named_total)
     charges = settings.tolerance(payment.currency).bank_charge
     for identity in identities:
+        cited = _named_items(scan, view, identity, payment.currency)
+        named_total = sum((i.open_amount for i in cited), ZERO)
+        if not cited or payment.amount <= named_total:
+            continue
+        rest = dataclasses.replace(payment, amount=payment.amount - named_total)
         group = view.group_of(identity.customer_id)
         if not all(i.customer_id in group for i in cited):
             continue
@@ -178,6 +179,18 @@ def _anchored(matcher: str, payment: Payment, view: CandidateView, settings: Mat
         proposals.sort(key=lambda p: (-p.confidence, sorted(str(k) for k in p.item_keys)))
         return proposals[:SOLUTION_LIMIT]
     return []
+
+
+def _named_items(scan: ReferenceScan, view: CandidateView, identity: Identity,
+                 currency: str) -> list[OpenItem]:
+    """The open items the payment names: by reference, then the identity's own items it names
+    by their last digit group (`Rg. 242543, 298642` for INV-2026-0242543 and -0298642)."""
+    named = {(i.entity, i.document_number): i for i in scan.cited_open}
+    if scan.numbers:
+        for item in view.open_items_of(identity.customer_id, currency):
+            if scan.tail_mentions(item) is not None:
+                named.setdefault((item.entity, item.document_number), item)
+    return list(named.values())
 
 
 def _named_set_fits(matcher: str, payment: Payment, view: CandidateView,

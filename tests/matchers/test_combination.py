@@ -112,6 +112,19 @@ def test_cited_item_outside_the_set_is_a_conflict() -> None:
     assert proposals[0].confidence < AUTO
 
 
+def test_items_named_by_their_short_form_anchor_the_search() -> None:
+    # "Rg. 242543, 298642" names two of the payer's invoices by their last digit group; the
+    # rest of the amount is one more invoice. Searched over the whole pool, 200 + 35 + 45 + 70
+    # would be a second reading; anchored on the named items, the rest has one.
+    items = [item("INV-2026-0242543", "100.00"), item("INV-2026-0298642", "200.00"),
+             item("INV-2026-0478623", "50.00"), item("INV-2026-0511111", "35.00"),
+             item("INV-2026-0522222", "45.00"), item("INV-2026-0533333", "70.00")]
+    proposals = propose(pay("350.00", "Rg. 242543, 298642", iban=IBAN_C1), items)
+    assert documents(proposals[0]) == {"INV-2026-0242543", "INV-2026-0298642",
+                                       "INV-2026-0478623"}
+    assert not [e for e in proposals[0].evidence if e.kind == "ambiguity"]
+
+
 def test_not_greedy_by_due_date() -> None:
     # Oldest first would take 60 + 30 and stop; the exact set is the two younger ones.
     items = [item("OLD", "60.00", due=TODAY - dt.timedelta(90)),
