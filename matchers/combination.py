@@ -155,12 +155,11 @@ def _anchored(matcher: str, payment: Payment, view: CandidateView, settings: Mat
     for identity in identities:
         cited = _named_items(scan, view, identity, payment.currency)
         named_total = sum((i.open_amount for i in cited), ZERO)
-        if not cited or payment.amount <= named_total:
+        group = view.group_of(identity.customer_id)
+        if not cited or payment.amount <= named_total \
+                or not all(i.customer_id in group for i in cited):
             continue
         rest = dataclasses.replace(payment, amount=payment.amount - named_total)
-        group = view.group_of(identity.customer_id)
-        if not all(i.customer_id in group for i in cited):
-            continue
         named = {(i.entity, i.document_number) for i in cited}
         pool, truncated = candidate_items(rest, view, [identity.customer_id],
                                           settings.combination_max_items, charges)

@@ -155,7 +155,8 @@ def _other_exact_sets(s: _Search) -> int:
     for position, option in s.best[0]:
         best |= 1 << (2 * position + option)
     size = best.bit_count()
-    others = sum(1 for found in s.exact if found.bit_count() != size and found & best != best)
+    others = sum(1 for found in s.exact
+                 if found.bit_count() != size and (found & best) != best)
     return others + s.exact_overflow
 
 
