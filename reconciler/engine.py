@@ -9,10 +9,12 @@
 4. Write: an automatic application per line in its own database transaction (claimed with
    `FOR UPDATE SKIP LOCKED`, items re-checked under lock: a change sends the line to review);
    suggestions as ranked proposals; the rest to the exception queue. A dry run writes nothing.
+   A run stopped while writing keeps what it committed; its row and the journal say so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from sqlalchemy import update
 
 from matchers.candidates import CandidateView, LearnedLink
 from matchers.registry import load_registry
+from reconciler import __version__, journal
 from reconciler.chain import match_lines
 from reconciler.conflicts import Resolution, resolve
 from reconciler.db.base import utcnow
@@ -157,10 +160,32 @@ def _match_resolve_write(db: Database, settings: Settings, registry: Any, snapsh
     if not dry_run:
         run_id = start_run(db)
         writing = Progress("writing", len(lines), stream=progress.stream, unit="lines")
-        skipped = write_decisions(db, settings, registry, lines, run_id, view, writing)
+        try:
+            skipped = write_decisions(db, settings, registry, lines, run_id, view, writing)
+        except BaseException as exc:  # Ctrl-C and a lost database connection included
+            _record_interrupted(db, run_id, lines, exc)
+            raise
         writing.close()
         phases.done("write")
     return lines, diagnostics, run_id, skipped
+
+
+def _record_interrupted(db: Database, run_id: int, lines: Sequence[DecidedLine],
+                        exc: BaseException) -> None:
+    """A run stopped while writing: the decisions committed so far stand (each is its own
+    database transaction) and the next run takes the lines still open. The run's row and the
+    journal say that it stopped and how far it got, so an auditor does not read a run that
+    never ended as one still going. If even this cannot be written (the database is gone),
+    the original error is the one the caller sees."""
+    reason = f"{type(exc).__name__}: {exc}".rstrip(": ")[:500]
+    data = {"run_id": run_id, "lines": len(lines),
+            "applied": sum(line.applied for line in lines)}
+    with contextlib.suppress(Exception), db.transaction() as session:
+        session.execute(update(MatchRunRow).where(MatchRunRow.id == run_id)
+                        .values(finished_at=utcnow(), summary={**data, "interrupted": reason}))
+        journal.record(session, actor=f"matcher:engine@{__version__}",
+                       action="match.interrupted", subject=f"run:{run_id}", reason=reason,
+                       data=data)
 
 
 class _Phases:

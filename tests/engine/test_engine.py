@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from reconciler import journal
@@ -301,3 +303,55 @@ def test_partial_payments_of_one_invoice_are_both_applied_in_one_run(db: Databas
         assert item.open_amount == 0 and item.status == "closed"
         actors = set(s.scalars(select(ApplicationRow.actor)))
     assert actors == {"matcher:fixed@9.9"}
+
+
+def test_a_run_stopped_while_writing_keeps_its_decisions_and_says_so(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during the writing: what was committed stands, the run's row is closed as
+    interrupted with a journal row, and the next run applies the rest, nothing twice."""
+    import reconciler.writing
+
+    lines = 30
+    with db.transaction() as s:
+        add_customer(s, "C1", "Acme Maschinenbau GmbH", (ACME_IBAN,))
+        for n in range(lines):
+            add_item(s, f"INV-2026-4{n:04d}", "C1", f"{200 + n}.00")
+            add_payment(s, f"{200 + n}.00", name="Acme", iban=ACME_IBAN,
+                        text=f"Rechnung INV-2026-4{n:04d}")
+    apply_one = reconciler.writing._apply_automatically
+    calls: list[int] = []
+
+    def stopped_at_the_second(*args: Any) -> str:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        time.sleep(0.1)  # a decision takes a moment: the interrupt arrives while others run
+        return apply_one(*args)
+
+    monkeypatch.setattr(reconciler.writing, "_apply_automatically", stopped_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        run_matching(db, settings(db))
+    with db.session() as s:
+        # SQLite applies one line after the other; PostgreSQL's concurrent appliers finish
+        # the decisions they had begun, and begin no more.
+        applied = s.scalar(select(func.count()).select_from(ApplicationRow))
+        if db.is_postgres:
+            assert 1 <= applied < lines // 2
+        else:
+            assert applied == 1
+        run = s.scalars(select(MatchRunRow)).one()
+        assert run.finished_at is not None
+        assert run.summary == {"run_id": run.id, "lines": lines, "applied": applied,
+                               "interrupted": "KeyboardInterrupt"}
+        stopped = s.scalars(select(JournalRow).where(
+            JournalRow.action == "match.interrupted")).one()
+        assert stopped.subject == f"run:{run.id}" and stopped.data["applied"] == applied
+
+    monkeypatch.setattr(reconciler.writing, "_apply_automatically", apply_one)
+    again = run_matching(db, settings(db))
+    assert again.lines == lines - applied and again.auto == lines - applied
+    with db.session() as s:
+        per_tx = s.execute(select(ApplicationRow.transaction_id, func.count())
+                           .group_by(ApplicationRow.transaction_id)).all()
+        assert len(per_tx) == lines and all(n == 1 for _, n in per_tx)
+        assert journal.verify(s).ok
