@@ -177,7 +177,7 @@ def _record_interrupted(db: Database, run_id: int, lines: Sequence[DecidedLine],
     journal say that it stopped and how far it got, so an auditor does not read a run that
     never ended as one still going. If even this cannot be written (the database is gone),
     the original error is the one the caller sees."""
-    reason = f"{type(exc).__name__}: {exc}".rstrip(": ")[:500]
+    reason = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[:500]
     data = {"run_id": run_id, "lines": len(lines),
             "applied": sum(line.applied for line in lines)}
     with contextlib.suppress(Exception), db.transaction() as session:
