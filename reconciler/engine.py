@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,9 @@ class MatchSummary:
     run_id: int | None = None
     skipped: int = 0  # lines another worker was deciding, or decided meanwhile
     phases: tuple[tuple[str, float], ...] = ()  # (phase, seconds): where the time went
+    # (phase, CPU seconds of this process and of its worker processes): on a shared machine
+    # the wall-clock time of the same work varies from run to run, its CPU time much less.
+    phases_cpu: tuple[tuple[str, float], ...] = ()
 
     @property
     def auto_rate(self) -> float:
@@ -127,7 +131,8 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
         suggested=sum(o.decision is Decision.SUGGEST for o in outcomes),
         unmatched=sum(o.decision is Decision.UNMATCHED for o in outcomes),
         seconds=time.monotonic() - started, diagnostics=tuple(diagnostics), outcomes=outcomes,
-        dry_run=dry_run, run_id=run_id, skipped=skipped, phases=tuple(phases.seconds))
+        dry_run=dry_run, run_id=run_id, skipped=skipped, phases=tuple(phases.seconds),
+        phases_cpu=tuple(phases.cpu))
     if run_id is not None:
         with db.transaction() as session:
             session.execute(update(MatchRunRow).where(MatchRunRow.id == run_id)
@@ -191,12 +196,22 @@ def _record_interrupted(db: Database, run_id: int, lines: Sequence[DecidedLine],
 class _Phases:
     def __init__(self) -> None:
         self.seconds: list[tuple[str, float]] = []
+        self.cpu: list[tuple[str, float]] = []
         self._last = time.monotonic()
+        self._last_cpu = cpu_seconds()
 
     def done(self, name: str) -> None:
-        now = time.monotonic()
+        now, cpu = time.monotonic(), cpu_seconds()
         self.seconds.append((name, now - self._last))
-        self._last = now
+        self.cpu.append((name, cpu - self._last_cpu))
+        self._last, self._last_cpu = now, cpu
+
+
+def cpu_seconds() -> float:
+    """CPU time (user and system) of this process and of the worker processes it has
+    waited for (the match workers, once their pool is closed)."""
+    user, system, children_user, children_system, _ = os.times()
+    return user + system + children_user + children_system
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -304,4 +319,4 @@ def _outcome(line: DecidedLine) -> LineOutcome:
         reasons=tuple(line.reasons))
 
 
-__all__ = ["LineOutcome", "MatchSummary", "OpenItem", "run_matching"]
+__all__ = ["LineOutcome", "MatchSummary", "OpenItem", "cpu_seconds", "run_matching"]

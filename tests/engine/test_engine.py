@@ -355,3 +355,36 @@ def test_a_run_stopped_while_writing_keeps_its_decisions_and_says_so(
                            .group_by(ApplicationRow.transaction_id)).all()
         assert len(per_tx) == lines and all(n == 1 for _, n in per_tx)
         assert journal.verify(s).ok
+
+
+def test_a_run_reports_wall_and_cpu_seconds_for_the_same_phases(db: Database) -> None:
+    ledger(db)
+    summary = run_matching(db, settings(db))
+    names = [phase for phase, _ in summary.phases]
+    assert names == ["read", "index", "match", "resolve + decide", "write"]
+    assert [phase for phase, _ in summary.phases_cpu] == names
+    assert all(seconds >= 0 for _, seconds in summary.phases_cpu)
+    dry = run_matching(db, settings(db), dry_run=True)
+    assert [phase for phase, _ in dry.phases_cpu] == names[:-1]  # a dry run writes nothing
+
+
+def _spin(seconds: float) -> None:
+    ends = time.process_time() + seconds
+    while time.process_time() < ends:
+        pass
+
+
+def test_cpu_seconds_count_the_worker_processes_waited_for() -> None:
+    """The match phase's CPU is mostly its worker processes': once they are joined, their
+    time counts, so a phase's CPU figure is not just the parent's waiting."""
+    import multiprocessing
+
+    from reconciler.engine import cpu_seconds
+
+    before, own = cpu_seconds(), time.process_time()
+    worker = multiprocessing.get_context("fork").Process(target=_spin, args=(0.4,))
+    worker.start()
+    worker.join()
+    assert worker.exitcode == 0
+    assert cpu_seconds() - before >= 0.35
+    assert time.process_time() - own < 0.2  # the parent only waited
