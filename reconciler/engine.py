@@ -81,8 +81,8 @@ class MatchSummary:
     run_id: int | None = None
     skipped: int = 0  # lines another worker was deciding, or decided meanwhile
     phases: tuple[tuple[str, float], ...] = ()  # (phase, seconds): where the time went
-    # (phase, CPU seconds of this process and of its worker processes): on a shared machine
-    # the wall-clock time of the same work varies from run to run, its CPU time much less.
+    # (phase, CPU seconds of this process and of its worker processes): the phase's work on
+    # all cores; a wall time above it is waiting (the disk, a lock), below it parallel work.
     phases_cpu: tuple[tuple[str, float], ...] = ()
 
     @property

@@ -10,7 +10,8 @@ own work: import, match (with application), export. Per kind of payment (the tru
 and overall it prints the automatic application rate, the precision of automatic
 applications, the wrong applications, the share of the rest whose best suggestion is right,
 and the throughput; per stage the wall-clock and the CPU seconds (this process and its worker
-processes: the figure to compare between two runs on a shared machine). Goals on realistic
+processes: how much work a stage did, where the wall clock also counts its waiting, and the
+total against what the cores could give). Goals on realistic
 noise: precision >= 99.9 %, automatic rate >= 90 %, right best suggestion for >= 90 % of the
 rest; at scale under 2 minutes and 4 GB.
 
@@ -79,8 +80,8 @@ def _prepare(config: DemoConfig, folder: Path) -> None:
 
 class _Stages:
     """Wall-clock and CPU seconds per stage. The CPU time (this process and the worker
-    processes it waited for) varies much less than the wall clock on a shared machine, so it
-    is what to compare between two runs."""
+    processes it waited for) is the stage's work on all cores; a wall time above it is
+    waiting (the disk, a lock), one below it is cores working in parallel."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, tuple[float, float]] = {}  # stage: (wall, CPU)
