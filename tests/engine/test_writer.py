@@ -80,3 +80,56 @@ def test_an_ordinary_session_holds_the_lock_only_once_it_writes(db: Database) ->
         session.execute(text("UPDATE journal_head SET seq = seq"))
         assert holds_write_lock(session) is (db.engine.dialect.name == "sqlite")
         session.rollback()
+
+
+def test_the_database_file_is_flushed_before_each_restart_not_during_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer waits while the log restarts, and the restart must sync the database file
+    first. The pages the passive checkpoints copied are flushed beforehand, from the
+    checkpointing thread, so that sync (inside the writer's pause) has little left to do.
+    The real flush and the real restart run; the spies only record their order."""
+    from reconciler.db import writer as writer_module
+
+    events: list[str] = []
+    real_flush, real_restart = writer_module._flush, writer_module._Restarts.restart
+
+    def flush(database: str | None) -> None:
+        real_flush(database)
+        events.append(f"flush {database}")
+
+    def restart(self: writer_module._Restarts, connection: object) -> None:
+        events.append("restart")
+        real_restart(self, connection)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer_module, "_flush", flush)
+    monkeypatch.setattr(writer_module._Restarts, "restart", restart)
+    path = tmp_path / "recon.db"
+    db = Database(f"sqlite:///{path}")
+    init_database(db)
+    with db.engine.begin() as c:
+        c.execute(text("CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)"))
+    with writer_connection(db) as writer:
+        for _ in range(6000):  # ~100 MB through the log, one commit per row
+            with writer.decision() as session:
+                session.execute(text("INSERT INTO filler (body) VALUES (:b)"),
+                                {"b": os.urandom(16_000)})
+        restarts = writer.log_restarts
+    assert restarts >= 1 and events.count("restart") >= restarts
+    previous = None
+    for event in events:
+        if event == "restart":
+            assert previous == f"flush {path}", events  # a flush of this file right before
+        previous = event
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT count(*) FROM filler").fetchone() == (6000,)
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.dispose()
+
+
+def test_an_in_memory_database_has_no_file_to_flush() -> None:
+    from reconciler.db.writer import _flush
+
+    for database in (None, "", ":memory:", "file:shared?mode=memory&cache=shared"):
+        _flush(database)  # nothing to open: no error
+    with pytest.raises(FileNotFoundError):
+        _flush("/nonexistent/recon.db")
