@@ -12,7 +12,8 @@ commit are avoided here without changing what a decision is (one database transa
   and the two disk flushes. During the run the writer turns that off for its own connection
   and a thread checkpoints on another connection instead: SQLite lets a checkpoint run beside
   the writer (PASSIVE mode never blocks it), and the driver releases the GIL meanwhile, so
-  the copy uses the second core.
+  the copy uses the second core. The log starts over only in a short pause of the writer,
+  once that thread has copied nearly all of it and flushed the database file.
 """
 
 from __future__ import annotations
@@ -165,12 +166,18 @@ def _ready_to_restart(connection: Connection, frames: int, database: str | None)
 
 
 def _flush(database: str | None) -> None:
-    """Sync the database file's written pages to the disk (not for an in-memory database)."""
+    """Sync the database file's written pages to the disk (not for an in-memory database).
+    Only an early start of SQLite's own sync: should it fail, the restart does the work."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return
-    descriptor = os.open(database, os.O_RDONLY)
+    try:
+        descriptor = os.open(database, os.O_RDONLY)
+    except OSError:
+        return
     try:
         getattr(os, "fdatasync", os.fsync)(descriptor)  # macOS has no fdatasync
+    except OSError:
+        pass
     finally:
         os.close(descriptor)
 
