@@ -11,9 +11,9 @@ and overall it prints the automatic application rate, the precision of automatic
 applications, the wrong applications, the share of the rest whose best suggestion is right,
 and the throughput; per stage the wall-clock and the CPU seconds (this process and its worker
 processes: how much work a stage did, where the wall clock also counts its waiting, and the
-total against what the cores could give). Goals on realistic
-noise: precision >= 99.9 %, automatic rate >= 90 %, right best suggestion for >= 90 % of the
-rest; at scale under 2 minutes and 4 GB.
+total against what the cores could give). Goals on realistic noise: precision >= 99.9 %,
+automatic rate >= 90 %, right best suggestion for >= 90 % of the rest; at scale under
+2 minutes and 4 GB.
 
 Without `--url` a SQLite file in a temporary folder is used; a PostgreSQL URL must name an
 empty database (`recon init` is run on it).
