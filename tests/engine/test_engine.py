@@ -326,7 +326,7 @@ def test_a_run_stopped_while_writing_keeps_its_decisions_and_says_so(
     stop_at = payments[0] if db.is_postgres else payments[1]
     begun: list[int] = []
 
-    def stopped(*args: Any) -> str:
+    def apply_or_stop(*args: Any) -> str:
         line = args[3]
         begun.append(line.payment.id)
         if line.payment.id == stop_at:
@@ -334,7 +334,7 @@ def test_a_run_stopped_while_writing_keeps_its_decisions_and_says_so(
         time.sleep(0.5 if db.is_postgres else 0.05)  # a decision takes a moment
         return apply_one(*args)
 
-    monkeypatch.setattr(reconciler.writing, "_apply_automatically", stopped)
+    monkeypatch.setattr(reconciler.writing, "_apply_automatically", apply_or_stop)
     with pytest.raises(KeyboardInterrupt):
         run_matching(db, settings(db))
     with db.session() as s:
