@@ -365,6 +365,39 @@ def test_a_run_stopped_while_writing_keeps_its_decisions_and_says_so(
         assert journal.verify(s).ok
 
 
+def test_the_appliers_keep_their_connections_for_the_whole_run(db: Database) -> None:
+    """Each decision is its own transaction, but not its own trip to the connection pool:
+    on PostgreSQL a checkout pings the server first, one more round trip per decision."""
+    from sqlalchemy import event
+
+    import reconciler.writing
+
+    lines = 40
+    with db.transaction() as s:
+        add_customer(s, "C1", "Acme Maschinenbau GmbH", (ACME_IBAN,))
+        for n in range(lines):
+            add_item(s, f"INV-2026-5{n:04d}", "C1", f"{300 + n}.00")
+            add_payment(s, f"{300 + n}.00", name="Acme", iban=ACME_IBAN,
+                        text=f"Rechnung INV-2026-5{n:04d}")
+    checkouts: list[object] = []
+
+    def count(*_: object) -> None:
+        checkouts.append(None)
+
+    event.listen(db.engine.pool, "checkout", count)
+    try:
+        summary = run_matching(db, settings(db))
+    finally:
+        event.remove(db.engine.pool, "checkout", count)
+    assert summary.auto == lines
+    # The appliers' own connections plus the run's few others (its snapshot, its row, the
+    # review batches, the summary): far fewer than the decisions.
+    assert len(checkouts) <= reconciler.writing.APPLY_WORKERS + 8 < lines
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ApplicationRow)) == lines
+        assert journal.verify(s).ok
+
+
 def test_a_run_reports_wall_and_cpu_seconds_for_the_same_phases(db: Database) -> None:
     ledger(db)
     summary = run_matching(db, settings(db))
