@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from reconciler import journal
 from reconciler.applying import apply_manual, reject_proposal
@@ -368,8 +368,6 @@ def test_a_run_stopped_while_writing_keeps_its_decisions_and_says_so(
 def test_the_appliers_keep_their_connections_for_the_whole_run(db: Database) -> None:
     """Each decision is its own transaction, but not its own trip to the connection pool:
     on PostgreSQL a checkout pings the server first, one more round trip per decision."""
-    from sqlalchemy import event
-
     import reconciler.writing
 
     lines = 40
