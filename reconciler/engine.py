@@ -108,7 +108,7 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
                  progress: Progress | None = None, registry: Any = None) -> MatchSummary:
     """Match every open credit line; returns what was (or, in a dry run, would be) done."""
     started = time.monotonic()
-    phases = _Phases()
+    phases = PhaseClock()
     registry = registry if registry is not None else load_registry(settings.matching)
     with db.session() as session:
         snapshot = load_snapshot(session)
@@ -141,7 +141,7 @@ def run_matching(db: Database, settings: Settings, *, dry_run: bool = False,
 
 
 def _match_resolve_write(db: Database, settings: Settings, registry: Any, snapshot: Snapshot,
-                         view: CandidateView, phases: _Phases, dry_run: bool,
+                         view: CandidateView, phases: PhaseClock, dry_run: bool,
                          progress: Progress | None
                          ) -> tuple[list[DecidedLine], list[Diagnostic], int | None, int]:
     """The run after the snapshot: match, resolve, decide and (unless a dry run) write."""
@@ -193,7 +193,9 @@ def _record_interrupted(db: Database, run_id: int, lines: Sequence[DecidedLine],
                        data=data)
 
 
-class _Phases:
+class PhaseClock:
+    """Wall-clock and CPU seconds (`cpu_seconds`) of consecutive phases."""
+
     def __init__(self) -> None:
         self.seconds: list[tuple[str, float]] = []
         self.cpu: list[tuple[str, float]] = []
@@ -201,10 +203,15 @@ class _Phases:
         self._last_cpu = cpu_seconds()
 
     def done(self, name: str) -> None:
+        """The phase since the last one ended (or the clock started) is over."""
         now, cpu = time.monotonic(), cpu_seconds()
-        self.seconds.append((name, now - self._last))
-        self.cpu.append((name, cpu - self._last_cpu))
-        self._last, self._last_cpu = now, cpu
+        self.add(name, now - self._last, cpu - self._last_cpu)
+
+    def add(self, name: str, seconds: float, cpu: float) -> None:
+        """A phase timed elsewhere; the next one starts now."""
+        self.seconds.append((name, seconds))
+        self.cpu.append((name, cpu))
+        self._last, self._last_cpu = time.monotonic(), cpu_seconds()
 
 
 def cpu_seconds() -> float:
@@ -319,4 +326,5 @@ def _outcome(line: DecidedLine) -> LineOutcome:
         reasons=tuple(line.reasons))
 
 
-__all__ = ["LineOutcome", "MatchSummary", "OpenItem", "cpu_seconds", "run_matching"]
+__all__ = ["LineOutcome", "MatchSummary", "OpenItem", "PhaseClock", "cpu_seconds",
+           "run_matching"]

@@ -45,7 +45,7 @@ from reconciler.demo import (
     read_truth,
     write_demo_files,
 )
-from reconciler.engine import cpu_seconds, run_matching
+from reconciler.engine import PhaseClock, cpu_seconds, run_matching
 from reconciler.export import MatchRow, export_matches, iter_match_rows
 from reconciler.settings import Settings
 from reconciler.statements import import_files
@@ -78,27 +78,7 @@ def _prepare(config: DemoConfig, folder: Path) -> None:
     write_demo_files(data, folder, formats=("camt053",))
 
 
-class _Stages:
-    """Wall-clock and CPU seconds per stage. The CPU time (this process and the worker
-    processes it waited for) is the stage's work on all cores; a wall time above it is
-    waiting (the disk, a lock), one below it is cores working in parallel."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, tuple[float, float]] = {}  # stage: (wall, CPU)
-        self._wall, self._cpu = time.monotonic(), cpu_seconds()
-
-    def done(self, stage: str) -> None:
-        wall, cpu = time.monotonic(), cpu_seconds()
-        self.seconds[stage] = (wall - self._wall, cpu - self._cpu)
-        self._wall, self._cpu = wall, cpu
-
-    def add(self, stage: str, wall: float, cpu: float) -> None:
-        """A stage timed elsewhere (the engine's phases); the clock starts again from now."""
-        self.seconds[stage] = (wall, cpu)
-        self._wall, self._cpu = time.monotonic(), cpu_seconds()
-
-
-def _import(db: Database, folder: Path, stages: _Stages) -> None:
+def _import(db: Database, folder: Path, stages: PhaseClock) -> None:
     from reconciler.masterdata.customers import import_customers
     from reconciler.masterdata.open_items import import_open_items
 
@@ -241,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
             settings.matching, workers=args.workers))
         with TreeMemory() as memory:
             wall, cpu = time.monotonic(), cpu_seconds()
-            stages = _Stages()
+            stages = PhaseClock()
             _import(db, folder / "data", stages)
             summary = run_matching(db, settings)
             for (phase, seconds), (_, used) in zip(summary.phases, summary.phases_cpu,
@@ -259,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
     _print_table(per, overall, others)
     print()
     print(f"{'stage':<28} {'wall':>8}   {'CPU':>8}")
-    for stage, (seconds, used) in stages.seconds.items():
+    for (stage, seconds), (_, used) in zip(stages.seconds, stages.cpu, strict=True):
         print(f"{stage:<28} {seconds:8.1f} s {used:8.1f} s")
     print(f"{'total':<28} {total:8.1f} s {total_cpu:8.1f} s   (goal at 100k x 1M: under 120 s "
           f"wall; CPU: this process and its workers, {os.cpu_count()} cores)")
